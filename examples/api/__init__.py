@@ -1,0 +1,1 @@
+"""The example API service: serves the jobs collection as JSON."""

@@ -1,0 +1,1 @@
+"""Parsing steps of the example pipeline: clean and validate the stored jobs."""

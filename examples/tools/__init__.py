@@ -1,0 +1,1 @@
+"""Standalone checks over the jobs collection."""

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Builds dist/pulpo: one standalone executable (Bun runtime + bytecode of pulpo and its dependencies).
+import { execFileSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const bun = join(root, 'node_modules', '.bin', 'bun')
+mkdirSync(join(root, 'dist'), { recursive: true })
+const started = Date.now()
+execFileSync(
+  bun,
+  [
+    'build', 'src/main.ts',
+    '--compile',
+    // Without --production NODE_ENV is baked in as development and oclif warns.
+    '--production',
+    // Bytecode halves start-up; it needs ESM output because main.ts uses top-level await.
+    '--bytecode', '--format=esm',
+    // A compiled binary would otherwise read .env and bunfig.toml (whose `preload` runs code)
+    // from whatever directory the user runs it in.
+    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
+    '--outfile', 'dist/pulpo',
+  ],
+  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+)
+console.log(`built dist/pulpo in ${((Date.now() - started) / 1000).toFixed(1)} s`)

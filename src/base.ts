@@ -1,0 +1,50 @@
+import { Command, Flags, Interfaces } from '@oclif/core'
+import chalk from 'chalk'
+import { isPulpoError, type PulpoError } from './errors.js'
+import { problemJson, renderProblems } from './render/problems.js'
+
+/** Flags of every command that reads pulpo.yaml. */
+export const configFlags = {
+  config: Flags.string({ char: 'c', description: 'the pulpo.yaml to use (default: pulpo.yaml here or in a directory above)', helpGroup: 'GLOBAL' }),
+  env: Flags.string({ char: 'e', description: 'environment (default: $PULPO_ENV, else the file\'s `environment`)', helpGroup: 'GLOBAL' }),
+}
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof PulpoCommand)['baseFlags'] & T['flags']>
+
+/**
+ * What every pulpo command shares: the one place where an error becomes output and an exit code.
+ * A PulpoError is a user's problem: its message and hints, no stack trace. Anything else is a bug:
+ * one line, and the stack only with PULPO_DEBUG=1.
+ */
+export abstract class PulpoCommand extends Command {
+  static enableJsonFlag = true
+
+  async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    // oclif's own exits (help, usage errors) keep their behaviour and exit codes.
+    if (!isPulpoError(err) && (err.oclif || err.name === 'ExitError' || err.constructor?.name?.endsWith('ParseError'))) return super.catch(err)
+    const pe = isPulpoError(err) ? err : undefined
+    process.exitCode = pe?.exitCode ?? 1
+    if (this.jsonEnabled()) {
+      this.logJson({ error: pe ? errorJson(pe) : { code: 'internal', message: err.message } })
+      return
+    }
+    process.stderr.write(pe ? renderError(pe) + '\n' : internal(err))
+    return undefined
+  }
+}
+
+export function errorJson(e: PulpoError) {
+  return { code: e.code, message: e.message, hints: e.hints, ...(e.problems.length ? { problems: e.problems.map(problemJson) } : {}) }
+}
+
+export function renderError(e: PulpoError): string {
+  if (e.problems.length) return renderProblems(e.problems)
+  const lines = [chalk.red.bold('✖ ') + e.message]
+  for (const h of e.hints) lines.push(`  ${chalk.dim('hint:')} ${chalk.yellow(h)}`)
+  return lines.join('\n')
+}
+
+function internal(err: Error): string {
+  const debug = process.env.PULPO_DEBUG === '1'
+  return `${chalk.red.bold('✖ internal error:')} ${err.message}\n${debug ? (err.stack ?? '') + '\n' : chalk.dim('  (a bug in pulpo; run with PULPO_DEBUG=1 for the stack trace)\n')}`
+}

@@ -1,0 +1,24 @@
+import chalk from 'chalk'
+import { configFlags, PulpoCommand } from '../base.js'
+import { validateConfig } from '../config/load.js'
+import { problemJson, renderProblems } from '../render/problems.js'
+
+export default class Validate extends PulpoCommand {
+  static summary = 'Check pulpo.yaml: YAML, schema and semantic checks, every problem at once'
+  static examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --env prod --json']
+  static flags = { ...configFlags }
+
+  async run() {
+    const { flags } = await this.parse(Validate)
+    const v = validateConfig({ config: flags.config, env: flags.env })
+    if (v.problems.length) process.exitCode = 1
+    if (this.jsonEnabled()) return { valid: v.problems.length === 0, file: v.source.file, environment: v.envName, errors: v.problems.map(problemJson) }
+    if (v.problems.length) {
+      process.stderr.write(renderProblems(v.problems) + '\n')
+      return
+    }
+    const p = v.project!
+    const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+    this.log(`${chalk.green('✔')} ${v.source.file} is valid ${chalk.dim(`(environment ${p.environment}, ${p.mode} mode, ${count(Object.keys(p.services).length, 'service')}, ${count(Object.keys(p.operations).length, 'operation')})`)}`)
+  }
+}

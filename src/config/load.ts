@@ -1,0 +1,75 @@
+import { InvalidConfigError, type Problem } from '../errors.js'
+import { semanticProblems } from './checks.js'
+import { environmentNames, selectEnvironment } from './environments.js'
+import { isRecord, type RawConfig } from './model.js'
+import { resolveProject, type Project } from './resolve.js'
+import { schemaProblems } from './schema.js'
+import { findConfigFile, locate, readSource, type Source } from './source.js'
+
+export interface LoadOptions {
+  /** -c/--config: the file; default pulpo.yaml found by walking up from cwd. */
+  config?: string
+  /** -e/--env: the environment. */
+  env?: string
+  cwd?: string
+}
+
+export interface Validation {
+  source: Source
+  envName: string
+  problems: Problem[]
+  /** The resolved project, when there is no problem. */
+  project?: Project
+}
+
+/**
+ * load → validate → resolve: every problem of the file at once (YAML, schema, semantic checks,
+ * interpolation in every environment), then the selected environment resolved.
+ */
+export function validateConfig(opts: LoadOptions = {}): Validation {
+  const cwd = opts.cwd ?? process.cwd()
+  const source = readSource(findConfigFile(opts.config, cwd), cwd)
+  if (source.problems.length) return { source, envName: opts.env ?? '', problems: source.problems }
+  if (!isRecord(source.data)) {
+    const { line, column } = locate(source, [])
+    const problem = { file: source.file, line, column, path: '', code: 'schema', message: source.data == null ? 'the file is empty' : 'the file must be a mapping of keys (version, services, ...)', hint: 'start from `pulpo init`' }
+    return { source, envName: opts.env ?? '', problems: [problem] }
+  }
+  const raw = source.data as unknown as RawConfig
+  const envName = selectEnvironment(raw, opts.env)
+  const schema = schemaProblems(source)
+  const semantic = semanticProblems({ source, raw, envName, envFromFlag: Boolean(opts.env || process.env.PULPO_ENV) })
+  const interpolation: Problem[] = []
+  // Interpolation is checked in every environment; `${VAR:?}` only where it will be used.
+  const envs = new Set([...environmentNames(raw), envName])
+  let project: Project | undefined
+  if (!schema.length) {
+    for (const env of envs) {
+      if (raw.environments && !raw.environments[env] && env !== envName) continue
+      const r = resolveProject(source, raw, env, { requireVariables: env === envName })
+      interpolation.push(...r.problems)
+      if (env === envName) project = r.project
+    }
+  }
+  const problems = dedupe([...schema, ...semantic, ...interpolation])
+  return { source, envName, problems, ...(problems.length ? {} : { project }) }
+}
+
+/** The resolved project of the selected environment, or an InvalidConfigError with every problem. */
+export function loadProject(opts: LoadOptions = {}): Project {
+  const v = validateConfig(opts)
+  if (v.problems.length || !v.project) throw new InvalidConfigError(v.problems)
+  return v.project
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>()
+  return problems
+    .filter((p) => {
+      const key = `${p.line}:${p.column}:${p.message}`
+      if (seen.has(key)) return false
+      seen.add(key)
+      return true
+    })
+    .sort((a, b) => a.line - b.line || a.column - b.column)
+}

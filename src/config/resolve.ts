@@ -1,0 +1,255 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, isAbsolute, resolve } from 'node:path'
+import { parse as parseDotenv } from 'dotenv'
+import type { Problem } from '../errors.js'
+import { didYouMean } from '../util/didyoumean.js'
+import { toMillis } from '../util/duration.js'
+import { deepMerge, modeOf, servicesIn } from './environments.js'
+import { interpolate, type InterpolationContext } from './interpolate.js'
+import { dependencies, entries, isRecord, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
+import { locate, pointer, type Source } from './source.js'
+
+/** A readiness probe, normalised. */
+export type Probe = { intervalMs: number; timeoutMs: number } & (
+  | { kind: 'http'; path: string; port: number }
+  | { kind: 'tcp'; port: number }
+  | { kind: 'exec'; command: string | string[] }
+  | { kind: 'log'; pattern: string }
+  | { kind: 'mongodb'; port: number }
+)
+
+/** A service of one environment, with overrides merged and every value interpolated. */
+export interface Service {
+  name: string
+  kind: Kind
+  description?: string
+  command?: string | string[]
+  image?: string
+  build?: { context: string; dockerfile?: string; args?: Record<string, string> }
+  /** Absolute working directory (local mode). */
+  cwd: string
+  port?: number
+  env: Record<string, string>
+  dependsOn: Record<string, { condition: Condition; restart: boolean }>
+  ready?: Probe
+  restart: { policy: 'no' | 'on-failure' | 'always'; maxRestarts?: number; backoffMs: number }
+  stop: { signal: string; timeoutMs: number }
+  persist: boolean
+  watch: string[]
+}
+
+/** The project as one environment sees it: what every backend and generator works from. */
+export interface Project {
+  name: string
+  /** The config file as shown to users, and the project directory. */
+  file: string
+  dir: string
+  environment: string
+  mode: Mode
+  /** Host address that service ports are published on. */
+  bind: string
+  python: string
+  pythonPath: string[]
+  composeFile?: string
+  /** Project-wide variables, given to every service and flow run. */
+  env: Record<string, string>
+  services: Record<string, Service>
+  datamodels: Record<string, RawDatamodel>
+  operations: Record<string, RawOperation>
+  /** Values to mask in every output. */
+  secrets: string[]
+}
+
+/** Variable names whose values are secrets (`API_KEY`, `DB_PASSWORD`, `GITHUB_TOKEN`...). */
+export const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i
+
+export const SERVICE_ATTRIBUTES = ['host', 'port', 'url', 'bind'] as const
+
+/** `mongodb://127.0.0.1:27017` for MongoDB, `http://...` otherwise. */
+export const schemeOf = (kind: Kind | undefined) => (kind === 'mongodb' ? 'mongodb' : 'http')
+
+export interface ResolveOptions {
+  /** false: `${VAR:?msg}` with VAR unset is not a problem (checking an environment not selected). */
+  requireVariables?: boolean
+}
+
+/** The project name from the file, or from the directory's name, normalised. */
+export function projectName(raw: RawConfig, dir: string): string {
+  if (typeof raw.project === 'string') return raw.project
+  return basename(dir).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'pulpo'
+}
+
+/** Variables for interpolation: the env files, then .env, with the shell's environment over them. */
+export function loadVariables(raw: RawConfig, dir: string): Record<string, string> {
+  const listed = typeof raw.env_file === 'string' ? [raw.env_file] : Array.isArray(raw.env_file) ? raw.env_file : []
+  const files = listed.includes('.env') ? listed : ['.env', ...listed]
+  const vars: Record<string, string> = {}
+  for (const f of files) {
+    const p = resolve(dir, f)
+    if (existsSync(p)) Object.assign(vars, parseDotenv(readFileSync(p)))
+  }
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) vars[k] = v
+  return vars
+}
+
+/** Which interpreter runs operations and `python` in local commands. */
+export function pythonOf(raw: RawConfig, dir: string): string {
+  const chosen = raw.python ?? process.env.PULPO_PYTHON ?? (existsSync(resolve(dir, '.venv/bin/python')) ? '.venv/bin/python' : 'python3')
+  return chosen.includes('/') && !isAbsolute(chosen) ? resolve(dir, chosen) : chosen
+}
+
+/** Resolves one environment of a validated file into a Project, and reports interpolation problems. */
+export function resolveProject(source: Source, raw: RawConfig, envName: string, opts: ResolveOptions = {}): { project: Project; problems: Problem[] } {
+  const dir = source.dir
+  const mode = modeOf(raw, envName)
+  const envDecl = raw.environments?.[envName]
+  const bind = envDecl?.bind ?? '127.0.0.1'
+  const merged = servicesIn(raw, envName)
+  const vars = loadVariables(raw, dir)
+  const problems: Problem[] = []
+  const secrets = new Set<string>()
+
+  const address = (name: string, attr: string) => {
+    const svc = merged[name]
+    const port = svc.port
+    const host = mode === 'docker' ? name : bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind
+    switch (attr) {
+      case 'host':
+        return host
+      case 'bind':
+        return mode === 'docker' ? '0.0.0.0' : bind
+      case 'port':
+        return port === undefined ? undefined : String(port)
+      case 'url':
+        return port === undefined ? undefined : `${schemeOf(svc.kind)}://${host}:${port}`
+    }
+    return undefined
+  }
+
+  const ctx: InterpolationContext = {
+    requireVariables: opts.requireVariables ?? true,
+    variable: (name) => vars[name],
+    onVariable: (name, value) => {
+      if (SECRET_NAME.test(name) && value) secrets.add(value)
+    },
+    service: (name, attr) => {
+      if (!raw.services?.[name]) return { message: `\${services.${name}.${attr}} names unknown service '${name}'`, hint: didYouMean(name, Object.keys(raw.services ?? {})) }
+      if (!(SERVICE_ATTRIBUTES as readonly string[]).includes(attr)) return { message: `\${services.${name}.${attr}}: unknown attribute '${attr}'`, hint: didYouMean(attr, SERVICE_ATTRIBUTES) ?? `attributes are ${SERVICE_ATTRIBUTES.join(', ')}` }
+      if (!merged[name]) return { message: `\${services.${name}.${attr}}: service '${name}' is disabled in environment '${envName}'`, hint: `enable '${name}' in '${envName}', or do not refer to it there` }
+      const value = address(name, attr)
+      if (value === undefined) return { message: `\${services.${name}.${attr}}: service '${name}' has no port`, hint: `add port: to '${name}'` }
+      return { value }
+    },
+  }
+
+  /** Interpolates every string under `value`, reporting issues at their place in the file. */
+  const walk = (value: unknown, path: (string | number)[]): unknown => {
+    if (typeof value === 'string') {
+      const r = interpolate(value, ctx)
+      for (const issue of r.issues) problems.push({ file: source.file, ...at(source, path, issue.index), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
+      return r.value
+    }
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]))
+    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]))
+    return value
+  }
+
+  const projectEnv = stringify({
+    ...(walk(raw.env ?? {}, ['env']) as object),
+    ...(walk(envDecl?.env ?? {}, ['environments', envName, 'env']) as object),
+  })
+  const services: Record<string, Service> = {}
+  for (const name of Object.keys(merged)) {
+    const base = walk(raw.services![name], ['services', name]) as RawService
+    const override = envDecl?.services?.[name] ? (walk(envDecl.services[name], ['environments', envName, 'services', name]) as RawService) : undefined
+    const svc = override ? deepMerge(withDepsMap(base), withDepsMap(override)) : base
+    services[name] = toService(name, svc, projectEnv, dir)
+  }
+  for (const svc of Object.values(services)) for (const [k, v] of Object.entries(svc.env)) if (SECRET_NAME.test(k) && v) secrets.add(v)
+
+  const project: Project = {
+    name: projectName(raw, dir),
+    file: source.file,
+    dir,
+    environment: envName,
+    mode,
+    bind,
+    python: walk(pythonOf(raw, dir), ['python']) as string,
+    pythonPath: (raw.python_path ?? ['.']).map((p) => resolve(dir, p)),
+    composeFile: raw.compose_file === undefined ? undefined : resolve(dir, raw.compose_file),
+    env: projectEnv,
+    services,
+    datamodels: raw.datamodels ?? {},
+    operations: raw.operations ?? {},
+    secrets: [...secrets].sort((a, b) => b.length - a.length),
+  }
+  return { project, problems }
+}
+
+const withDepsMap = (svc: RawService): RawService => (Array.isArray(svc.depends_on) ? { ...svc, depends_on: dependencies(svc) } : svc)
+
+const stringify = (env: Record<string, unknown>): Record<string, string> => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]))
+
+function toService(name: string, svc: RawService, projectEnv: Record<string, string>, dir: string): Service {
+  const kind = svc.kind ?? 'process'
+  const envFiles = typeof svc.env_file === 'string' ? [svc.env_file] : svc.env_file ?? []
+  const fileVars: Record<string, string> = {}
+  for (const f of envFiles) {
+    const p = resolve(dir, f)
+    if (existsSync(p)) Object.assign(fileVars, parseDotenv(readFileSync(p)))
+  }
+  const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build
+  return {
+    name,
+    kind,
+    ...(svc.description ? { description: svc.description } : {}),
+    ...(svc.command !== undefined ? { command: typeof svc.command === 'string' ? svc.command : svc.command.map(String) } : {}),
+    ...(svc.image ? { image: svc.image } : {}),
+    ...(build ? { build: { context: resolve(dir, build.context), ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: stringify(build.args) } : {}) } } : {}),
+    cwd: resolve(dir, svc.cwd ?? '.'),
+    ...(svc.port !== undefined ? { port: svc.port } : {}),
+    env: { ...projectEnv, ...fileVars, ...stringify(svc.env ?? {}) },
+    dependsOn: dependencies(svc),
+    ...(probeOf(svc, kind) ? { ready: probeOf(svc, kind) } : {}),
+    restart: {
+      policy: svc.restart ?? 'no',
+      ...(svc.max_restarts !== undefined ? { maxRestarts: svc.max_restarts } : svc.restart === 'on-failure' ? { maxRestarts: 5 } : {}),
+      backoffMs: toMillis(svc.backoff, 1000),
+    },
+    stop: { signal: svc.stop?.signal ?? 'SIGTERM', timeoutMs: toMillis(svc.stop?.timeout, 10_000) },
+    persist: svc.persist ?? false,
+    watch: (svc.watch ?? []).map((w) => resolve(dir, w)),
+  }
+}
+
+/** The service's probe: its own `ready`, else its kind's built-in one. */
+function probeOf(svc: RawService, kind: Kind): Probe | undefined {
+  const r = svc.ready
+  const timing = { intervalMs: toMillis(r?.interval, 1000), timeoutMs: toMillis(r?.timeout, 60_000) }
+  const port = svc.port ?? 0
+  if (r?.http !== undefined) return { ...timing, kind: 'http', path: r.http, port }
+  if (r?.tcp !== undefined && r.tcp !== false) return { ...timing, kind: 'tcp', port: typeof r.tcp === 'number' ? r.tcp : port }
+  if (r?.exec !== undefined) return { ...timing, kind: 'exec', command: r.exec }
+  if (r?.log !== undefined) return { ...timing, kind: 'log', pattern: r.log }
+  if (r?.mongodb) return { ...timing, kind: 'mongodb', port }
+  if (kind === 'mongodb') return { ...timing, kind: 'mongodb', port }
+  if (kind === 'prefect') return { ...timing, kind: 'http', path: '/api/health', port }
+  return undefined
+}
+
+/** Line and column of an interpolation issue: inside a one-line scalar, at the `${` itself. */
+function at(source: Source, path: (string | number)[], index: number) {
+  const loc = locate(source, path)
+  const lineText = source.text.split('\n')[loc.line - 1] ?? ''
+  const rest = lineText.slice(loc.column - 1)
+  const quoted = rest.startsWith('"') || rest.startsWith("'") ? 1 : 0
+  // Only trust the offset when the scalar starts on this line and is long enough to hold it.
+  return rest.length > index + quoted && !/^[|>]/.test(rest) ? { line: loc.line, column: loc.column + quoted + index } : loc
+}
+
+/** Replaces every secret value in a text with ***. */
+export function mask(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***')
+  return out
+}

@@ -1,0 +1,43 @@
+import chalk from 'chalk'
+import type { Problem } from '../errors.js'
+
+/** The section a problem belongs to, for grouping: `services.api`, `operations.scraping.merge`, `version`. */
+function section(p: Problem): string {
+  const segs = p.path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  if (segs[0] === 'environments' && segs[2] === 'services') return segs.slice(0, 4).join('.')
+  return segs.slice(0, 2).join('.') || '(file)'
+}
+
+/**
+ * Problems as lines a person and an editor can both read: `pulpo.yaml:12:5: message`, grouped
+ * by the section of the file they are in, in file order, each with its hint below it.
+ */
+export function renderProblems(problems: readonly Problem[]): string {
+  const groups = new Map<string, Problem[]>()
+  for (const p of problems) {
+    const key = section(p)
+    if (!groups.has(key)) groups.set(key, [])
+    groups.get(key)!.push(p)
+  }
+  const n = problems.length
+  const lines = [chalk.red.bold(`✖ ${problems[0]?.file ?? 'pulpo.yaml'}: ${n} problem${n === 1 ? '' : 's'}`)]
+  for (const [name, group] of groups) {
+    lines.push('', chalk.bold(name))
+    for (const p of group) {
+      lines.push(`  ${chalk.cyan(`${p.file}:${p.line}:${p.column}`)}: ${p.message}`)
+      if (p.hint) lines.push(`    ${chalk.dim('hint:')} ${chalk.yellow(p.hint)}`)
+    }
+  }
+  return lines.join('\n')
+}
+
+/** The contract's JSON form of a problem (`code` is an addition). */
+export const problemJson = (p: Problem) => ({
+  file: p.file,
+  line: p.line,
+  column: p.column,
+  path: p.path,
+  message: p.message,
+  ...(p.hint ? { hint: p.hint } : {}),
+  code: p.code,
+})

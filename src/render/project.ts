@@ -1,0 +1,65 @@
+import { isAbsolute, relative } from 'node:path'
+import { mask, SECRET_NAME, type Probe, type Project, type Service } from '../config/resolve.js'
+
+const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
+
+/** A probe in pulpo.yaml's own words. */
+function probeView(p: Probe) {
+  const timing = { interval: seconds(p.intervalMs), timeout: seconds(p.timeoutMs) }
+  switch (p.kind) {
+    case 'http':
+      return { http: p.path, ...timing }
+    case 'tcp':
+      return { tcp: p.port, ...timing }
+    case 'exec':
+      return { exec: p.command, ...timing }
+    case 'log':
+      return { log: p.pattern, ...timing }
+    case 'mongodb':
+      return { mongodb: true, ...timing }
+  }
+}
+
+/**
+ * The resolved project in pulpo.yaml's vocabulary (like `docker compose config`): paths relative
+ * to the project, defaults filled in, secrets masked (the values of secret-looking variables
+ * wherever they appear, and every secret-named env entry).
+ */
+export function maskedProject(p: Project) {
+  const rel = (abs: string) => (isAbsolute(abs) ? relative(p.dir, abs) || '.' : abs)
+  const maskEnv = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_NAME.test(k) ? '***' : v]))
+  const service = (s: Service) => ({
+    kind: s.kind,
+    ...(s.description ? { description: s.description } : {}),
+    ...(s.command !== undefined ? { command: s.command } : {}),
+    ...(s.image ? { image: s.image } : {}),
+    ...(s.build ? { build: { ...s.build, context: rel(s.build.context) } } : {}),
+    cwd: rel(s.cwd),
+    ...(s.port !== undefined ? { port: s.port } : {}),
+    env: maskEnv(s.env),
+    depends_on: s.dependsOn,
+    ...(s.ready ? { ready: probeView(s.ready) } : {}),
+    restart: s.restart.policy,
+    ...(s.restart.maxRestarts !== undefined ? { max_restarts: s.restart.maxRestarts } : {}),
+    backoff: seconds(s.restart.backoffMs),
+    stop: { signal: s.stop.signal, timeout: seconds(s.stop.timeoutMs) },
+    persist: s.persist,
+    ...(s.watch.length ? { watch: s.watch.map(rel) } : {}),
+  })
+  const view = {
+    project: p.name,
+    file: p.file,
+    environment: p.environment,
+    mode: p.mode,
+    bind: p.bind,
+    python: p.python.includes('/') ? rel(p.python) : p.python,
+    python_path: p.pythonPath.map(rel),
+    ...(p.composeFile ? { compose_file: rel(p.composeFile) } : {}),
+    env: maskEnv(p.env),
+    services: Object.fromEntries(Object.values(p.services).map((s) => [s.name, service(s)])),
+    datamodels: p.datamodels,
+    operations: p.operations,
+  }
+  // Mask inside the serialised form, so a secret embedded in any string (a URL, a command) goes too.
+  return JSON.parse(mask(JSON.stringify(view), p.secrets.map((s) => JSON.stringify(s).slice(1, -1))))
+}
