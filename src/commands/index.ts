@@ -1,6 +1,13 @@
 import { commands as helpCommands } from '@oclif/plugin-help'
 import Config from './config.js'
+import Down from './down.js'
 import Init from './init.js'
+import Logs from './logs.js'
+import Plan from './plan.js'
+import Restart from './restart.js'
+import Status from './status.js'
+import Supervise from './supervise.js'
+import Up from './up.js'
 import Validate from './validate.js'
 
 /**
@@ -10,6 +17,13 @@ import Validate from './validate.js'
 export const commands = {
   ...helpCommands,
   config: Config,
+  down: Down,
   init: Init,
+  logs: Logs,
+  plan: Plan,
+  restart: Restart,
+  status: Status,
+  supervise: Supervise,
+  up: Up,
   validate: Validate,
 }

@@ -1,0 +1,58 @@
+import chalk from 'chalk'
+import type { Backend, ServiceResult } from '../backends/backend.js'
+import { StateDir } from '../backends/local/paths.js'
+import { acquireLock } from '../backends/local/lock.js'
+import type { Project } from '../config/resolve.js'
+import type { Plan } from '../plan/plan.js'
+import { ServiceProgress } from '../render/progress.js'
+
+/** Runs `work` holding the project's lock, with Ctrl-C turned into an abort signal. */
+export async function withLock<T>(project: Project, command: string, log: (s: string) => void, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const release = await acquireLock(new StateDir(project.dir).lock, command, { onWait: (who) => log(chalk.dim(`waiting for ${who} to finish...`)) })
+  const abort = new AbortController()
+  const onInt = () => {
+    if (abort.signal.aborted) process.exit(130)
+    abort.abort()
+    process.exitCode = 130
+  }
+  process.on('SIGINT', onInt)
+  process.on('SIGTERM', onInt)
+  try {
+    return await work(abort.signal)
+  } finally {
+    process.off('SIGINT', onInt)
+    process.off('SIGTERM', onInt)
+    release()
+  }
+}
+
+/** Applies a plan with progress; the results per service. */
+export async function applyPlan(project: Project, backend: Backend, plan: Plan, opts: { json: boolean; signal: AbortSignal }): Promise<ServiceResult[]> {
+  const shown = plan.changes.filter((c) => c.action !== 'noop').map((c) => c.service)
+  const progress = new ServiceProgress(shown, { silent: opts.json, verb: 'ready' })
+  let results: ServiceResult[] = []
+  try {
+    results = await backend.apply(project, plan, { progress, signal: opts.signal })
+  } finally {
+    await progress.finish(results.filter((r) => shown.includes(r.service)))
+  }
+  return results
+}
+
+/** What went wrong, for a person: each failed service with its reason and last log lines. */
+export function renderFailures(results: ServiceResult[]): string {
+  const lines: string[] = []
+  for (const r of results) {
+    if (r.status !== 'failed') continue
+    lines.push('', chalk.red.bold(`✖ ${r.service}: ${r.reason}`))
+    if (r.logs.length) {
+      lines.push(chalk.dim(`  last ${r.logs.length} log lines of ${r.service}:`))
+      for (const l of r.logs) lines.push(chalk.dim('  │ ') + l)
+    } else lines.push(chalk.dim(`  (${r.service} wrote nothing to its log)`))
+  }
+  const skipped = results.filter((r) => r.status === 'skipped')
+  if (skipped.length) lines.push('', chalk.yellow(`not started: ${skipped.map((r) => `${r.service} (${r.status === 'skipped' ? r.reason.replace(/^not started: /, '') : ''})`).join(', ')}`))
+  return lines.join('\n')
+}
+
+export const failed = (results: ServiceResult[]) => results.some((r) => r.status !== 'done')

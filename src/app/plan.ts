@@ -1,0 +1,43 @@
+import type { Backend } from '../backends/backend.js'
+import type { Project } from '../config/resolve.js'
+import { PulpoError } from '../errors.js'
+import { fingerprint, hashOf } from '../plan/hash.js'
+import type { Actual, Desired, Plan } from '../plan/plan.js'
+import { reconcile } from '../plan/reconcile.js'
+
+/** The desired state of every service of the project's environment. */
+export function desiredOf(project: Project): Desired[] {
+  return Object.values(project.services).map((s) => {
+    const fp = fingerprint(s)
+    return {
+      name: s.name,
+      hash: hashOf(fp),
+      fingerprint: fp,
+      dependsOn: Object.fromEntries(Object.entries(s.dependsOn).map(([d, o]) => [d, { restart: o.restart }])),
+    }
+  })
+}
+
+export function checkServiceNames(project: Project, names: string[]) {
+  const known = Object.keys(project.services)
+  const unknown = names.filter((n) => !known.includes(n))
+  if (unknown.length) {
+    throw new PulpoError('unknown-service', `no service ${unknown.map((u) => `'${u}'`).join(', ')} in environment '${project.environment}'`, { exitCode: 2, hints: [`services: ${known.join(', ')}`] })
+  }
+}
+
+/** observe → reconcile: the plan for the project, and what was observed. */
+export async function planFor(project: Project, backend: Backend, opts: { only?: string[]; restart?: string[] } = {}): Promise<{ plan: Plan; actual: Actual[]; notes: string[] }> {
+  if (opts.only?.length) checkServiceNames(project, opts.only)
+  const { actual, notes } = await backend.observe(project)
+  const plan = reconcile({
+    project: project.name,
+    environment: project.environment,
+    mode: project.mode,
+    desired: desiredOf(project),
+    actual,
+    ...(opts.only?.length ? { only: opts.only } : {}),
+    ...(opts.restart ? { restart: opts.restart } : {}),
+  })
+  return { plan, actual, notes }
+}

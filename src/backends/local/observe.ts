@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs'
+import type { Actual } from '../../plan/plan.js'
+import { request } from './client.js'
+import type { StateDir } from './paths.js'
+import { isAlive } from './procfs.js'
+import type { ServiceView, StateFile, Status } from './protocol.js'
+
+/** What runs, from the supervisor; or, when it is gone, from its state file and /proc. */
+export interface Observed {
+  supervisor: boolean
+  services: ServiceView[]
+}
+
+export async function observe(dirs: StateDir): Promise<Observed> {
+  const res = await request(dirs, { op: 'status' })
+  if (res?.ok && res.services) return { supervisor: true, services: res.services }
+  return { supervisor: false, services: fromStateFile(dirs) }
+}
+
+/** The truth without a supervisor: a service runs only if its recorded process does (pid + start time). */
+export function fromStateFile(dirs: StateDir): ServiceView[] {
+  let state: StateFile
+  try {
+    state = JSON.parse(readFileSync(dirs.state, 'utf8'))
+  } catch {
+    return []
+  }
+  return Object.entries(state.services ?? {}).map(([name, s]) => {
+    const alive = s.pid !== undefined && isAlive(s.pid, s.startTime)
+    const status: Status = alive ? 'running' : s.status === 'stopped' ? 'stopped' : s.status === 'exited' || s.pid ? 'exited' : 'stopped'
+    return {
+      name,
+      status,
+      health: 'unknown',
+      ...(alive ? { pid: s.pid, startTime: s.startTime } : {}),
+      ...(s.startedAt ? { startedAt: s.startedAt } : {}),
+      ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
+      restarts: s.restarts ?? 0,
+      hash: s.spec.hash,
+      fingerprint: s.spec.fingerprint,
+      ...(s.spec.port !== undefined ? { port: s.spec.port } : {}),
+      logFile: s.spec.logFile,
+      adopted: false,
+    }
+  })
+}
+
+/** A supervisor's view in the planner's terms. */
+export function toActual(v: ServiceView): Actual {
+  const state = v.status === 'stopping' ? 'running' : v.status
+  return {
+    name: v.name,
+    state,
+    health: v.health,
+    hash: v.hash,
+    fingerprint: v.fingerprint,
+    ...(v.exitCode !== undefined ? { exitCode: v.exitCode } : {}),
+    ...(v.pid && (state === 'running' || state === 'starting') ? { pid: v.pid } : {}),
+    ports: v.port !== undefined && (state === 'running' || state === 'starting') ? [v.port] : [],
+    ...(v.startedAt && (state === 'running' || state === 'starting') ? { since: v.startedAt } : {}),
+    restarts: v.restarts,
+  }
+}

@@ -1,0 +1,44 @@
+import type { ProcessSpec } from './spec.js'
+
+/** The supervisor's lifecycle status of a service (process-compose keeps status, health and condition apart too). */
+export type Status = 'starting' | 'running' | 'stopping' | 'stopped' | 'exited'
+export type Health = 'healthy' | 'unhealthy' | 'unknown'
+/** What a caller can wait for: `ready` is healthy for a service with a probe, else started. */
+export type WaitCondition = 'started' | 'healthy' | 'completed' | 'ready'
+
+/** One service as the supervisor reports it. */
+export interface ServiceView {
+  name: string
+  status: Status
+  health: Health
+  pid?: number
+  startTime?: number
+  startedAt?: string
+  exitCode?: number | null
+  signal?: string | null
+  restarts: number
+  /** Set when the supervisor gave up on the service: why. */
+  failure?: string
+  hash: string
+  fingerprint: Record<string, string>
+  port?: number
+  logFile: string
+  adopted: boolean
+}
+
+/** Requests over the supervisor's socket: one JSON line in, one JSON line out. */
+export type Request =
+  | { op: 'status' }
+  | { op: 'start'; spec: ProcessSpec }
+  | { op: 'wait'; name: string; condition: WaitCondition }
+  | { op: 'stop'; name: string; forget?: boolean }
+  | { op: 'shutdown' }
+
+export type Response = { ok: true; services?: ServiceView[]; pid?: number; forced?: boolean } | { ok: false; error: string; service?: ServiceView }
+
+/** The supervisor's state file (.pulpo/state.json): what a new supervisor adopts. */
+export interface StateFile {
+  version: 1
+  supervisor?: { pid: number; startTime?: number }
+  services: Record<string, { spec: ProcessSpec; pid?: number; startTime?: number; startedAt?: string; status: Status; health?: Health; exitCode?: number | null; restarts: number }>
+}

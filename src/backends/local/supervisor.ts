@@ -1,0 +1,473 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs'
+import net from 'node:net'
+import { attemptFor, FIRST_PROBE_DELAY_MS } from './probes.js'
+import { writeAtomic } from './atomic.js'
+import { StateDir } from './paths.js'
+import { groupMembers, isAlive, procStat } from './procfs.js'
+import type { Health, Request, Response, ServiceView, StateFile, Status, WaitCondition } from './protocol.js'
+import type { ProcessSpec } from './spec.js'
+
+const UNHEALTHY_AFTER = 3
+/** Until a service is first ready it is probed at least this often, so readiness is seen within ~100 ms. */
+const STARTUP_PROBE_MAX_MS = 100
+const MAX_BACKOFF_MS = 30_000
+/** A service that ran this long without exiting starts its restart count afresh. */
+const STABLE_AFTER_MS = 10_000
+const ADOPTED_POLL_MS = 250
+
+interface Managed {
+  spec: ProcessSpec
+  status: Status
+  health: Health
+  pid?: number
+  startTime?: number
+  startedAt?: string
+  exitCode?: number | null
+  signal?: string | null
+  restarts: number
+  consecutive: number
+  failure?: string
+  child?: ChildProcess
+  adopted: boolean
+  /** Ends this run's probe loop, restart timer and adoption poll. */
+  run?: AbortController
+  restartTimer?: NodeJS.Timeout
+  watcher?: FSWatcher
+  /** Set while pulpo itself stops the service, so its exit is not a crash. */
+  stopping?: Promise<boolean>
+}
+
+/**
+ * The per-project supervisor: owns the service processes, restarts them by policy, probes them,
+ * and answers the CLI over a Unix socket. It runs detached from the CLI and survives it.
+ */
+export class Supervisor {
+  private services = new Map<string, Managed>()
+  private listeners = new Set<() => void>()
+  private server?: net.Server
+  private saveTimer?: NodeJS.Timeout
+
+  constructor(private dirs: StateDir) {}
+
+  async serve(): Promise<void> {
+    mkdirSync(this.dirs.logs, { recursive: true })
+    this.adopt()
+    await this.listen()
+    const quit = () => void this.exit()
+    process.on('SIGTERM', quit)
+    process.on('SIGINT', quit)
+    process.on('SIGHUP', () => {})
+  }
+
+  private async listen(): Promise<void> {
+    const path = this.dirs.socket
+    if (existsSync(path)) rmSync(path)
+    this.server = net.createServer((sock) => this.connection(sock))
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject)
+      this.server!.listen(path, () => resolve())
+    })
+  }
+
+  private connection(sock: net.Socket) {
+    let buf = ''
+    sock.setEncoding('utf8')
+    sock.on('error', () => {})
+    sock.on('data', (chunk: string) => {
+      buf += chunk
+      const nl = buf.indexOf('\n')
+      if (nl < 0) return
+      const line = buf.slice(0, nl)
+      buf = ''
+      let req: Request
+      try {
+        req = JSON.parse(line)
+      } catch {
+        sock.end(JSON.stringify({ ok: false, error: 'bad request' }) + '\n')
+        return
+      }
+      this.handle(req, sock).then(
+        (res) => sock.end(JSON.stringify(res) + '\n'),
+        (err) => sock.end(JSON.stringify({ ok: false, error: String(err?.message ?? err) }) + '\n'),
+      )
+    })
+  }
+
+  private async handle(req: Request, sock: net.Socket): Promise<Response> {
+    switch (req.op) {
+      case 'status':
+        return { ok: true, pid: process.pid, services: this.views() }
+      case 'start':
+        this.start(req.spec)
+        return { ok: true }
+      case 'wait': {
+        const m = this.services.get(req.name)
+        if (!m) return { ok: false, error: `unknown service ${req.name}` }
+        // The client going away (Ctrl-C) ends the wait.
+        const gone = new Promise<Response>((resolve) => sock.once('close', () => resolve({ ok: false, error: 'client went away' })))
+        return Promise.race([this.waitFor(m, req.condition), gone])
+      }
+      case 'stop': {
+        const m = this.services.get(req.name)
+        if (!m) return { ok: true }
+        const forced = await this.stop(m)
+        if (req.forget) this.services.delete(req.name)
+        this.changed()
+        return { ok: true, forced }
+      }
+      case 'shutdown':
+        setImmediate(() => void this.exit())
+        return { ok: true }
+    }
+  }
+
+  private views(): ServiceView[] {
+    return [...this.services.values()].map((m) => ({
+      name: m.spec.name,
+      status: m.status,
+      health: m.health,
+      ...(m.pid ? { pid: m.pid, startTime: m.startTime } : {}),
+      ...(m.startedAt ? { startedAt: m.startedAt } : {}),
+      ...(m.exitCode !== undefined ? { exitCode: m.exitCode } : {}),
+      ...(m.signal ? { signal: m.signal } : {}),
+      restarts: m.restarts,
+      ...(m.failure ? { failure: m.failure } : {}),
+      hash: m.spec.hash,
+      fingerprint: m.spec.fingerprint,
+      ...(m.spec.port !== undefined ? { port: m.spec.port } : {}),
+      logFile: m.spec.logFile,
+      adopted: m.adopted,
+    }))
+  }
+
+  /** Starts a service (or restarts it with a new spec). Returns at once; `wait` follows progress. */
+  private start(spec: ProcessSpec) {
+    const existing = this.services.get(spec.name)
+    if (existing && (existing.status === 'running' || existing.status === 'starting') && existing.spec.hash === spec.hash) return
+    const m: Managed = existing ?? { spec, status: 'stopped', health: 'unknown', restarts: 0, consecutive: 0, adopted: false }
+    m.spec = spec
+    m.restarts = 0
+    m.consecutive = 0
+    this.services.set(spec.name, m)
+    const begin = async () => {
+      if (existing?.stopping) await existing.stopping
+      if (m.status === 'running' || m.status === 'starting') await this.stop(m)
+      this.spawn(m)
+      this.watchFiles(m)
+    }
+    void begin()
+  }
+
+  private spawn(m: Managed) {
+    const spec = m.spec
+    m.run?.abort()
+    const run = (m.run = new AbortController())
+    m.failure = undefined
+    m.exitCode = undefined
+    m.signal = undefined
+    m.adopted = false
+    m.health = 'unknown'
+    mkdirSync(spec.dataDir, { recursive: true })
+    mkdirSync(this.dirs.logs, { recursive: true })
+    const logOffset = existsSync(spec.logFile) ? statSync(spec.logFile).size : 0
+    const out = openSync(spec.logFile, 'a')
+    const [file, args] = typeof spec.command === 'string' ? ['/bin/sh', ['-c', spec.command]] : [spec.command[0], spec.command.slice(1)]
+    let child: ChildProcess
+    try {
+      // detached: a process group of its own, so stop reaches its children and Ctrl-C in the
+      // user's terminal does not. Output goes straight to the log file, so the service keeps
+      // running (and logging) if this supervisor dies.
+      child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', out, out] })
+    } catch (e) {
+      closeSync(out)
+      this.exited(m, run, null, null, `cannot start: ${(e as Error).message}`)
+      return
+    }
+    // The child holds its own copy of the descriptor.
+    closeSync(out)
+    m.child = child
+    m.status = spec.probe ? 'starting' : 'running'
+    m.startedAt = new Date().toISOString()
+    child.once('error', (e) => this.exited(m, run, null, null, `cannot start ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'command not found' : e.message}`))
+    child.once('exit', (code, signal) => this.exited(m, run, code, signal))
+    if (child.pid) {
+      m.pid = child.pid
+      m.startTime = procStat(child.pid)?.startTime
+    }
+    this.changed()
+    if (spec.probe) void this.probeLoop(m, run, logOffset)
+    const stableTimer = setTimeout(() => {
+      if (!run.signal.aborted) m.consecutive = 0
+    }, STABLE_AFTER_MS)
+    run.signal.addEventListener('abort', () => clearTimeout(stableTimer), { once: true })
+  }
+
+  /** Probes until ready (fast at first), then keeps watching health at the probe's interval. */
+  private async probeLoop(m: Managed, run: AbortController, logOffset: number) {
+    const probe = m.spec.probe!
+    const attempt = attemptFor(probe, { bind: m.spec.bind, cwd: m.spec.cwd, env: m.spec.env, logFile: m.spec.logFile, logOffset })
+    const deadline = Date.now() + probe.timeoutMs
+    let delay = FIRST_PROBE_DELAY_MS
+    while (!run.signal.aborted) {
+      if (await attempt(run.signal)) break
+      if (run.signal.aborted) return
+      if (Date.now() > deadline) {
+        m.health = 'unhealthy'
+        m.failure = `not ready after ${Math.round(probe.timeoutMs / 1000)}s (${describeProbe(m.spec)})`
+        this.changed()
+        // It may still become ready; keep trying at the interval.
+        delay = probe.intervalMs
+      }
+      await sleep(delay, run.signal)
+      delay = Math.min(delay * 2, STARTUP_PROBE_MAX_MS, probe.intervalMs)
+    }
+    if (run.signal.aborted) return
+    m.status = 'running'
+    m.health = 'healthy'
+    m.failure = undefined
+    this.changed()
+    if (probe.kind === 'log') return
+    let failures = 0
+    while (!run.signal.aborted) {
+      await sleep(probe.intervalMs, run.signal)
+      if (run.signal.aborted) return
+      const ok = await attempt(run.signal)
+      failures = ok ? 0 : failures + 1
+      const health: Health = failures >= UNHEALTHY_AFTER ? 'unhealthy' : failures === 0 ? 'healthy' : m.health
+      if (health !== m.health) {
+        m.health = health
+        this.changed()
+      }
+    }
+  }
+
+  private exited(m: Managed, run: AbortController, code: number | null, signal: NodeJS.Signals | null, failure?: string) {
+    if (run.signal.aborted && !m.stopping) return
+    run.abort()
+    m.child = undefined
+    if (m.pid) reapGroup(m.pid)
+    m.exitCode = code
+    m.signal = signal
+    m.health = 'unknown'
+    if (m.stopping) {
+      m.status = 'stopped'
+      this.changed()
+      return
+    }
+    const { policy, maxRestarts, backoffMs } = m.spec.restart
+    const wants = !failure && (policy === 'always' || (policy === 'on-failure' && code !== 0))
+    if (wants && (maxRestarts === undefined || m.consecutive < maxRestarts)) {
+      const delay = Math.min(backoffMs * 2 ** m.consecutive, MAX_BACKOFF_MS)
+      m.consecutive++
+      m.restarts++
+      m.status = 'starting'
+      const next = new AbortController()
+      m.run = next
+      m.restartTimer = setTimeout(() => {
+        if (!next.signal.aborted) this.spawn(m)
+      }, delay)
+      this.changed()
+      return
+    }
+    m.status = 'exited'
+    const how = failure ?? (signal ? `killed by ${signal}` : `exited with code ${code}`)
+    m.failure = wants ? `${how}; gave up after ${m.consecutive} restart${m.consecutive === 1 ? '' : 's'}` : how
+    this.changed()
+  }
+
+  /** Stops a service's whole process group: its stop signal, then SIGKILL after its timeout. */
+  private stop(m: Managed): Promise<boolean> {
+    if (m.stopping) return m.stopping
+    m.run?.abort()
+    clearTimeout(m.restartTimer)
+    m.watcher?.close()
+    m.watcher = undefined
+    const pid = m.pid
+    if (!pid || (!isAlive(pid, m.startTime) && !groupMembers(pid).length)) {
+      m.status = m.status === 'exited' ? 'exited' : 'stopped'
+      return Promise.resolve(false)
+    }
+    m.status = 'stopping'
+    this.changed()
+    const pgid = pid
+    m.stopping = (async () => {
+      const signal = m.spec.stop.signal as NodeJS.Signals
+      kill(-pgid, signal)
+      const deadline = Date.now() + m.spec.stop.timeoutMs
+      let forced = false
+      for (let wait = 10; ; wait = Math.min(wait * 2, 100)) {
+        if (!isAlive(pid, m.startTime) && groupMembers(pgid).length === 0) break
+        if (Date.now() > deadline && !forced) {
+          kill(-pgid, 'SIGKILL')
+          forced = true
+        }
+        if (forced && Date.now() > deadline + 5000) break
+        await sleep(wait)
+      }
+      m.status = 'stopped'
+      m.health = 'unknown'
+      m.child = undefined
+      m.stopping = undefined
+      this.changed()
+      return forced
+    })()
+    return m.stopping
+  }
+
+  private waitFor(m: Managed, condition: WaitCondition): Promise<Response> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const r = evaluate(m, condition)
+        if (r === 'pending') return
+        this.listeners.delete(check)
+        resolve(r === 'ok' ? { ok: true } : { ok: false, error: r.fail, service: this.views().find((v) => v.name === m.spec.name) })
+      }
+      this.listeners.add(check)
+      check()
+    })
+  }
+
+  private watchFiles(m: Managed) {
+    m.watcher?.close()
+    m.watcher = undefined
+    if (!m.spec.watch.length) return
+    let timer: NodeJS.Timeout | undefined
+    const watchers = m.spec.watch.filter(existsSync).map((p) =>
+      watch(p, { recursive: true }, () => {
+        clearTimeout(timer)
+        timer = setTimeout(() => {
+          if (m.status === 'running' || m.status === 'starting') void this.stop(m).then(() => (this.spawn(m), this.watchFiles(m)))
+        }, 300)
+      }),
+    )
+    m.watcher = { close: () => watchers.forEach((w) => w.close()) } as FSWatcher
+  }
+
+  /** Takes over services a previous supervisor started that still run (pid and start time match). */
+  private adopt() {
+    let state: StateFile | undefined
+    try {
+      state = JSON.parse(readFileSync(this.dirs.state, 'utf8'))
+    } catch {
+      return
+    }
+    for (const [name, s] of Object.entries(state?.services ?? {})) {
+      const m: Managed = { spec: s.spec, status: 'exited', health: 'unknown', restarts: s.restarts ?? 0, consecutive: 0, adopted: true, exitCode: s.exitCode, startedAt: s.startedAt }
+      if (s.pid && (s.status === 'running' || s.status === 'starting') && isAlive(s.pid, s.startTime)) {
+        Object.assign(m, { pid: s.pid, startTime: s.startTime, status: s.spec.probe ? 'starting' : 'running' })
+        const run = (m.run = new AbortController())
+        // A log line that said "ready" was written before this supervisor: trust the last one's word.
+        if (s.spec.probe?.kind === 'log' && s.health === 'healthy') Object.assign(m, { status: 'running', health: 'healthy' })
+        else if (s.spec.probe) void this.probeLoop(m, run, existsSync(s.spec.logFile) ? statSync(s.spec.logFile).size : 0)
+        // Not our child: no exit event, so watch for it to go away.
+        const poll = setInterval(() => {
+          if (!isAlive(s.pid!, s.startTime)) {
+            clearInterval(poll)
+            this.exited(m, run, null, null)
+          }
+        }, ADOPTED_POLL_MS)
+        run.signal.addEventListener('abort', () => clearInterval(poll), { once: true })
+        this.watchFiles(m)
+      } else if (s.status === 'stopped') m.status = 'stopped'
+      this.services.set(name, m)
+    }
+    this.changed()
+  }
+
+  private changed() {
+    for (const l of [...this.listeners]) l()
+    clearTimeout(this.saveTimer)
+    this.saveTimer = setTimeout(() => this.save(), 20)
+  }
+
+  private save() {
+    const state: StateFile = {
+      version: 1,
+      supervisor: { pid: process.pid, startTime: procStat(process.pid)?.startTime },
+      services: Object.fromEntries(
+        [...this.services.values()].map((m) => [m.spec.name, { spec: m.spec, pid: m.pid, startTime: m.startTime, startedAt: m.startedAt, status: m.status === 'stopping' ? 'running' : m.status, health: m.health, exitCode: m.exitCode, restarts: m.restarts }]),
+      ),
+    }
+    try {
+      writeAtomic(this.dirs.state, JSON.stringify(state, null, 1))
+    } catch {
+      // The project directory went away; nothing left to record.
+    }
+  }
+
+  private async exit() {
+    clearTimeout(this.saveTimer)
+    this.save()
+    this.server?.close()
+    try {
+      rmSync(this.dirs.socket)
+    } catch {}
+    process.exit(0)
+  }
+}
+
+function evaluate(m: Managed, condition: WaitCondition): 'ok' | 'pending' | { fail: string } {
+  const restarting = m.status === 'starting' && !m.child && !m.adopted
+  const gone = m.status === 'exited' || m.status === 'stopped'
+  const why = () => m.failure ?? (m.status === 'stopped' ? 'stopped' : 'exited')
+  const want = condition === 'ready' ? (m.spec.probe ? 'healthy' : 'started') : condition
+  switch (want) {
+    case 'started':
+      if ((m.status === 'running' || m.status === 'starting') && !restarting) return 'ok'
+      return gone ? { fail: why() } : 'pending'
+    case 'healthy':
+      if (m.health === 'healthy') return 'ok'
+      if (gone) return { fail: why() }
+      if (m.failure && m.health === 'unhealthy') return { fail: m.failure }
+      return 'pending'
+    case 'completed':
+      if (m.status === 'exited' && m.exitCode === 0) return 'ok'
+      if (gone) return { fail: m.status === 'exited' ? `exited with code ${m.exitCode}` : 'stopped before completing' }
+      return 'pending'
+  }
+  return 'pending'
+}
+
+function describeProbe(spec: ProcessSpec): string {
+  const p = spec.probe!
+  switch (p.kind) {
+    case 'http':
+      return `GET http://${spec.bind}:${p.port}${p.path}`
+    case 'tcp':
+      return `tcp port ${p.port}`
+    case 'exec':
+      return `exec ${JSON.stringify(p.command)}`
+    case 'log':
+      return `log /${p.pattern}/`
+    case 'mongodb':
+      return `mongodb ping on port ${p.port}`
+  }
+}
+
+/**
+ * When a service's main process is gone, what it left behind in its process group (a shell's
+ * children, workers) goes too: TERM, then KILL for whatever is still there a moment later.
+ */
+function reapGroup(pgid: number) {
+  if (!groupMembers(pgid).length) return
+  kill(-pgid, 'SIGTERM')
+  setTimeout(() => {
+    if (groupMembers(pgid).length) kill(-pgid, 'SIGKILL')
+  }, 2000).unref()
+}
+
+function kill(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // Already gone.
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+  })
+}

@@ -1,0 +1,40 @@
+import { Args, Flags } from '@oclif/core'
+import chalk from 'chalk'
+import { configFlags, PulpoCommand } from '../base.js'
+import { failed, renderFailures, withLock } from '../app/apply.js'
+import { backendFor } from '../app/backends.js'
+import { loadProject } from '../config/load.js'
+import { ServiceProgress } from '../render/progress.js'
+
+export default class Down extends PulpoCommand {
+  static summary = 'Stop services in reverse dependency order (dependents first); data is kept unless --volumes'
+  static examples = ['<%= config.bin %> down', '<%= config.bin %> down api', '<%= config.bin %> down --volumes']
+  static strict = false
+  static args = { services: Args.string({ description: 'services to stop (default: all, and the supervisor)' }) }
+  static flags = { ...configFlags, volumes: Flags.boolean({ char: 'v', description: "also remove the services' data (.pulpo/data, named volumes)" }) }
+
+  async run() {
+    const { flags, argv } = await this.parse(Down)
+    const project = loadProject({ config: flags.config, env: flags.env })
+    const backend = backendFor(project)
+    const json = this.jsonEnabled()
+    return withLock(project, 'down', (s) => !json && this.logToStderr(s), async () => {
+      const names = argv as string[]
+      // Progress rows are made for what the backend reports; start with the named or configured services.
+      const { actual } = await backend.observe(project)
+      const shown = names.length ? names : actual.filter((a) => a.state === 'running' || a.state === 'starting').map((a) => a.name)
+      const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped' })
+      let results: Awaited<ReturnType<typeof backend.down>> = []
+      try {
+        results = await backend.down(project, names, { progress, volumes: flags.volumes })
+      } finally {
+        await progress.finish(results.filter((r) => shown.includes(r.service)))
+      }
+      if (failed(results)) process.exitCode = 1
+      if (json) return { project: project.name, environment: project.environment, mode: project.mode, results, volumes: flags.volumes }
+      const text = renderFailures(results)
+      if (text) this.logToStderr(text)
+      if (!failed(results)) this.log(`${chalk.green('✔')} ${names.length ? names.join(', ') : project.name} stopped${flags.volumes ? ', data removed' : ''}`)
+    })
+  }
+}

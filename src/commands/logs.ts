@@ -1,0 +1,35 @@
+import { Args, Flags } from '@oclif/core'
+import { configFlags, PulpoCommand } from '../base.js'
+import { backendFor } from '../app/backends.js'
+import { loadProject } from '../config/load.js'
+import { mask } from '../config/resolve.js'
+
+export default class Logs extends PulpoCommand {
+  static summary = "Show the services' logs, merged with a coloured prefix per service"
+  static examples = ['<%= config.bin %> logs', '<%= config.bin %> logs api -f', '<%= config.bin %> logs --tail 20']
+  static enableJsonFlag = false
+  static strict = false
+  static args = { services: Args.string({ description: 'services to show (default: all)' }) }
+  static flags = {
+    ...configFlags,
+    follow: Flags.boolean({ char: 'f', description: 'keep printing new lines until interrupted' }),
+    tail: Flags.string({ char: 'n', description: 'lines to show from the end of each log: a number or "all"', default: 'all' }),
+  }
+
+  async run() {
+    const { flags, argv } = await this.parse(Logs)
+    const tail = flags.tail === 'all' ? Infinity : Number(flags.tail)
+    if (!Number.isInteger(tail) && tail !== Infinity) this.error(`--tail must be a number or "all", not '${flags.tail}'`, { exit: 2 })
+    const project = loadProject({ config: flags.config, env: flags.env })
+    const abort = new AbortController()
+    const stop = () => abort.abort()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    try {
+      await backendFor(project).logs(project, argv as string[], { follow: flags.follow, tail, signal: abort.signal, write: (l) => process.stdout.write(mask(l, project.secrets) + '\n') })
+    } finally {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
+  }
+}

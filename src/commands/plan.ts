@@ -1,0 +1,29 @@
+import { Args, Flags } from '@oclif/core'
+import chalk from 'chalk'
+import { configFlags, PulpoCommand } from '../base.js'
+import { backendFor } from '../app/backends.js'
+import { planFor } from '../app/plan.js'
+import { loadProject } from '../config/load.js'
+import { renderPlan } from '../plan/render.js'
+
+export default class PlanCommand extends PulpoCommand {
+  static summary = 'Show what `pulpo up` would change: desired (pulpo.yaml) vs actual (what runs)'
+  static examples = ['<%= config.bin %> plan', '<%= config.bin %> plan --json', '<%= config.bin %> plan --detailed-exitcode']
+  static strict = false
+  static args = { services: Args.string({ description: 'limit the plan to these services and what they depend on' }) }
+  static flags = {
+    ...configFlags,
+    'detailed-exitcode': Flags.boolean({ description: 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error' }),
+  }
+
+  async run() {
+    const { flags, argv } = await this.parse(PlanCommand)
+    const project = loadProject({ config: flags.config, env: flags.env })
+    const { plan, notes } = await planFor(project, backendFor(project), { only: argv as string[] })
+    const changes = plan.summary.create + plan.summary.update + plan.summary.delete
+    if (flags['detailed-exitcode'] && changes) process.exitCode = 2
+    if (this.jsonEnabled()) return { ...plan, notes }
+    for (const n of notes) this.logToStderr(chalk.yellow(`note: ${n}`))
+    this.log(renderPlan(plan))
+  }
+}

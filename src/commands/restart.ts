@@ -1,0 +1,33 @@
+import { Args } from '@oclif/core'
+import chalk from 'chalk'
+import { configFlags, PulpoCommand } from '../base.js'
+import { applyPlan, failed, renderFailures, withLock } from '../app/apply.js'
+import { backendFor } from '../app/backends.js'
+import { checkServiceNames, planFor } from '../app/plan.js'
+import { loadProject } from '../config/load.js'
+import { mask } from '../config/resolve.js'
+
+export default class Restart extends PulpoCommand {
+  static summary = 'Restart services in dependency order (all when none are named)'
+  static strict = false
+  static args = { services: Args.string({ description: 'services to restart' }) }
+  static flags = { ...configFlags }
+
+  async run() {
+    const { flags, argv } = await this.parse(Restart)
+    const project = loadProject({ config: flags.config, env: flags.env })
+    const names = (argv as string[]).length ? (argv as string[]) : Object.keys(project.services)
+    checkServiceNames(project, names)
+    const backend = backendFor(project)
+    const json = this.jsonEnabled()
+    return withLock(project, 'restart', (s) => !json && this.logToStderr(s), async (signal) => {
+      const { plan } = await planFor(project, backend, { only: names, restart: names })
+      const results = await applyPlan(project, backend, plan, { json, signal })
+      if (failed(results)) process.exitCode = signal.aborted ? 130 : 1
+      if (json) return { ...plan, results }
+      const text = renderFailures(results)
+      if (text) this.logToStderr(mask(text, project.secrets))
+      if (!failed(results)) this.log(`${chalk.green('✔')} restarted ${names.join(', ')}`)
+    })
+  }
+}

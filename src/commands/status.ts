@@ -1,0 +1,24 @@
+import chalk from 'chalk'
+import { configFlags, PulpoCommand } from '../base.js'
+import { backendFor } from '../app/backends.js'
+import { planFor } from '../app/plan.js'
+import { loadProject } from '../config/load.js'
+import { renderStatus, statusRows } from '../render/status.js'
+
+export default class Status extends PulpoCommand {
+  static summary = 'Every service, desired vs actual: health, pid, ports, uptime, restarts and the pending action'
+  static examples = ['<%= config.bin %> status', '<%= config.bin %> status --json']
+  static flags = { ...configFlags }
+
+  async run() {
+    const { flags } = await this.parse(Status)
+    const project = loadProject({ config: flags.config, env: flags.env })
+    const { plan, actual, notes } = await planFor(project, backendFor(project))
+    const rows = statusRows(Object.keys(project.services), actual, plan)
+    if (this.jsonEnabled()) return { project: project.name, environment: project.environment, mode: project.mode, services: rows, notes }
+    const pending = plan.summary.create + plan.summary.update + plan.summary.delete
+    const header = `${chalk.bold(project.name)} (${project.environment}, ${project.mode})  ${pending ? chalk.yellow(`${pending} pending change${pending === 1 ? '' : 's'}: run pulpo up`) : chalk.green('in sync')}`
+    this.log(renderStatus(rows, header, project.mode === 'docker'))
+    for (const n of notes) this.log(chalk.yellow(`note: ${n}`))
+  }
+}

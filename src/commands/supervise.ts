@@ -1,0 +1,18 @@
+import { resolve } from 'node:path'
+import { Command, Flags } from '@oclif/core'
+import { StateDir } from '../backends/local/paths.js'
+import { Supervisor } from '../backends/local/supervisor.js'
+
+/** The background supervisor of a project's local services; started by `pulpo up`, not by users. */
+export default class Supervise extends Command {
+  static hidden = true
+  static summary = 'Run the local supervisor of a project (started by pulpo up)'
+  static flags = { dir: Flags.string({ required: true, description: 'the project directory' }) }
+
+  async run() {
+    const { flags } = await this.parse(Supervise)
+    await new Supervisor(new StateDir(resolve(flags.dir))).serve()
+    // Serve until shut down: the server keeps the event loop alive.
+    await new Promise(() => {})
+  }
+}

@@ -1,0 +1,35 @@
+import { Args } from '@oclif/core'
+import chalk from 'chalk'
+import { configFlags, PulpoCommand } from '../base.js'
+import { applyPlan, failed, renderFailures, withLock } from '../app/apply.js'
+import { backendFor } from '../app/backends.js'
+import { planFor } from '../app/plan.js'
+import { loadProject } from '../config/load.js'
+import { mask } from '../config/resolve.js'
+
+export default class Up extends PulpoCommand {
+  static summary = 'Start the services: apply only the difference, in dependency order, waiting until ready'
+  static description = 'Services not running are started; changed services are restarted (and dependents that opted in with restart: true); services gone from pulpo.yaml are stopped. Returns when everything it started is ready.'
+  static examples = ['<%= config.bin %> up', '<%= config.bin %> up api', '<%= config.bin %> up --env prod']
+  static strict = false
+  static args = { services: Args.string({ description: 'services to start, with what they depend on (default: all)' }) }
+  static flags = { ...configFlags }
+
+  async run() {
+    const { flags, argv } = await this.parse(Up)
+    const project = loadProject({ config: flags.config, env: flags.env })
+    const backend = backendFor(project)
+    const json = this.jsonEnabled()
+    return withLock(project, 'up', (s) => !json && this.logToStderr(s), async (signal) => {
+      const { plan } = await planFor(project, backend, { only: argv as string[] })
+      const results = await applyPlan(project, backend, plan, { json, signal })
+      if (failed(results)) process.exitCode = signal.aborted ? 130 : 1
+      if (json) return { ...plan, results }
+      const text = renderFailures(results)
+      if (text) this.logToStderr(mask(text, project.secrets))
+      const changed = plan.changes.filter((c) => c.action !== 'noop').length
+      if (signal.aborted) this.logToStderr(chalk.yellow('\ninterrupted: services started so far keep running; `pulpo up` continues, `pulpo down` stops them'))
+      else if (!failed(results)) this.log(changed ? `${chalk.green('✔')} ${project.name} is up (${Object.keys(project.services).length} services, ${changed} changed)` : `${chalk.green('✔')} ${project.name} is up to date (${plan.summary.noop} services running)`)
+    })
+  }
+}

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto'
+import type { Service } from '../config/resolve.js'
+
+/**
+ * The part of a service's config whose change needs a restart to take effect, flattened to
+ * `field.path → digest of the value` so a plan can say which field changed. Left out (as compose leaves out
+ * depends_on and scale): description, depends_on (ordering, not the process) and watch (the
+ * supervisor re-reads it).
+ */
+export function fingerprint(s: Service): Record<string, string> {
+  const out: Record<string, string> = {}
+  const put = (key: string, value: unknown) => {
+    if (value === undefined) return
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const k of Object.keys(value).sort()) put(`${key}.${k}`, (value as Record<string, unknown>)[k])
+    } else out[key] = digest(JSON.stringify(value))
+  }
+  put('kind', s.kind)
+  put('command', s.command)
+  put('image', s.image)
+  put('build', s.build)
+  put('cwd', s.cwd)
+  put('port', s.port)
+  put('env', s.env)
+  put('ready', s.ready)
+  put('restart', s.restart)
+  put('stop', s.stop)
+  put('persist', s.persist)
+  return out
+}
+
+// Values are kept as digests: the fingerprint is stored in .pulpo/ and must not hold secrets.
+const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12)
+
+/** A short, stable hash of a fingerprint. */
+export function hashOf(fp: Record<string, string>): string {
+  const h = createHash('sha256')
+  for (const k of Object.keys(fp).sort()) h.update(k).update('\0').update(fp[k]).update('\0')
+  return h.digest('hex').slice(0, 16)
+}
+
+/** Which fields differ between two fingerprints, as `env.MONGO_URL`, `command`... (sorted). */
+export function changedFields(before: Record<string, string>, after: Record<string, string>): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)])
+  return [...keys].filter((k) => before[k] !== after[k]).sort()
+}

@@ -1,0 +1,53 @@
+import { Listr, type ListrTask } from 'listr2'
+import type { Progress, ServiceResult } from '../backends/backend.js'
+
+/**
+ * listr2 progress for `up`/`down`/`restart`: a task per service whose title says what it does or
+ * waits for; plain lines when stdout is not a terminal; nothing at all under --json.
+ */
+export class ServiceProgress implements Progress {
+  private titles = new Map<string, (t: string) => void>()
+  private finishers = new Map<string, (r: ServiceResult) => void>()
+  private run?: Promise<unknown>
+
+  constructor(services: string[], opts: { silent: boolean; verb: string }) {
+    const tasks: ListrTask[] = services.map((name) => ({
+      title: `${name}: pending`,
+      task: (_ctx, task) =>
+        new Promise<void>((resolve, reject) => {
+          this.titles.set(name, (t) => (task.title = `${name}: ${t}`))
+          this.finishers.set(name, (r) => {
+            if (r.status === 'done') {
+              task.title = `${name}: ${opts.verb}${r.ms ? ` (${(r.ms / 1000).toFixed(1)}s)` : ''}`
+              resolve()
+            } else if (r.status === 'skipped') {
+              task.skip(`${name}: ${r.reason}`)
+              resolve()
+            } else reject(new Error(`${name}: ${r.reason}`))
+          })
+        }),
+    }))
+    const list = new Listr(tasks, {
+      concurrent: true,
+      exitOnError: false,
+      renderer: opts.silent ? 'silent' : 'default',
+      fallbackRenderer: opts.silent ? 'silent' : 'simple',
+      rendererOptions: { collapseErrors: false },
+      collectErrors: false,
+    } as any)
+    this.run = list.run().catch(() => {})
+  }
+
+  update(service: string, text: string) {
+    this.titles.get(service)?.(text)
+  }
+
+  /** Ends each service's task with its result, and waits for the renderer to finish. */
+  async finish(results: ServiceResult[]) {
+    // Tasks start asynchronously: let every task register before resolving it.
+    await new Promise((r) => setImmediate(r))
+    for (const r of results) this.finishers.get(r.service)?.(r)
+    for (const [name, f] of this.finishers) if (!results.some((r) => r.service === name)) f({ service: name, status: 'done', action: 'noop', ms: 0 })
+    await this.run
+  }
+}

@@ -1,0 +1,76 @@
+import chalk from 'chalk'
+import type { Actual, Plan } from '../plan/plan.js'
+
+/** One row of `pulpo status`: the contract's JSON shape, plus what a person wants to see. */
+export interface StatusRow {
+  name: string
+  desired: 'running' | 'absent'
+  actual: Actual['state']
+  health: Actual['health']
+  action: string
+  reasons: string[]
+  pid?: number
+  container?: string
+  ports: number[]
+  since?: string
+  uptime_s?: number
+  restarts: number
+  exit_code?: number | null
+}
+
+/** Desired vs actual for every service, desired or running, with the action `up` would take. */
+export function statusRows(desiredNames: string[], actual: Actual[], plan: Plan, now = Date.now()): StatusRow[] {
+  const byName = new Map(actual.map((a) => [a.name, a]))
+  const changes = new Map(plan.changes.map((c) => [c.service, c]))
+  const names = [...new Set([...desiredNames, ...actual.map((a) => a.name)])].sort()
+  return names.map((name) => {
+    const a = byName.get(name)
+    const c = changes.get(name)
+    const running = a?.state === 'running' || a?.state === 'starting'
+    return {
+      name,
+      desired: desiredNames.includes(name) ? 'running' : 'absent',
+      actual: a?.state ?? 'absent',
+      health: running ? a!.health : 'unknown',
+      action: c?.action ?? 'noop',
+      reasons: c?.reasons ?? [],
+      ...(a?.pid ? { pid: a.pid } : {}),
+      ...(a?.containerId ? { container: a.containerId } : {}),
+      ports: a?.ports ?? [],
+      ...(a?.since ? { since: a.since, uptime_s: Math.max(0, Math.round((now - Date.parse(a.since)) / 1000)) } : {}),
+      restarts: a?.restarts ?? 0,
+      ...(a?.exitCode !== undefined && !running ? { exit_code: a.exitCode } : {}),
+    }
+  })
+}
+
+const STATE_COLOUR: Record<string, (s: string) => string> = { running: chalk.green, starting: chalk.yellow, exited: chalk.red, stopped: chalk.dim, absent: chalk.dim }
+const HEALTH_COLOUR: Record<string, (s: string) => string> = { healthy: chalk.green, unhealthy: chalk.red, unknown: chalk.dim }
+const ACTION_COLOUR: Record<string, (s: string) => string> = { noop: chalk.dim, create: chalk.green, update: chalk.yellow, delete: chalk.red }
+
+export function uptime(s: number | undefined): string {
+  if (s === undefined) return '-'
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ''}`
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+}
+
+/** The status table: a line per service, coloured, drift called out in the ACTION column. */
+export function renderStatus(rows: StatusRow[], header: string, showContainer = false): string {
+  const head = ['SERVICE', 'DESIRED', 'ACTUAL', 'HEALTH', showContainer ? 'CONTAINER' : 'PID', 'PORTS', 'UPTIME', 'RESTARTS', 'ACTION']
+  const cells = rows.map((r) => [
+    r.name,
+    r.desired,
+    STATE_COLOUR[r.actual](r.actual + (r.actual === 'exited' && r.exit_code !== undefined && r.exit_code !== null ? ` (${r.exit_code})` : '')),
+    HEALTH_COLOUR[r.health](r.health),
+    (showContainer ? r.container?.slice(0, 12) : r.pid?.toString()) ?? '-',
+    r.ports.join(',') || '-',
+    uptime(r.uptime_s),
+    String(r.restarts),
+    ACTION_COLOUR[r.action](r.action === 'noop' ? '-' : `${r.action}: ${r.reasons.join('; ')}`),
+  ])
+  const width = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => width(c[i]))))
+  const line = (c: string[]) => c.map((s, i) => (i === c.length - 1 ? s : s + ' '.repeat(widths[i] - width(s)))).join('  ')
+  return [header, '', chalk.bold(line(head)), ...cells.map(line)].join('\n')
+}

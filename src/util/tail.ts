@@ -1,0 +1,31 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+
+/** The last `n` lines of a file (reading only its end); [] when it does not exist. */
+export function tailLines(file: string, n: number): string[] {
+  if (n <= 0) return []
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return []
+  }
+  try {
+    const size = fstatSync(fd).size
+    let start = size
+    let text = ''
+    const chunk = 64 * 1024
+    while (start > 0) {
+      const len = Math.min(chunk, start)
+      start -= len
+      const buf = Buffer.alloc(len)
+      readSync(fd, buf, 0, len, start)
+      text = buf.toString('utf8') + text
+      if (text.split('\n').length > n + 1) break
+    }
+    const lines = text.split('\n')
+    if (lines[lines.length - 1] === '') lines.pop()
+    return lines.slice(-n)
+  } finally {
+    closeSync(fd)
+  }
+}
