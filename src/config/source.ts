@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml'
 import { PulpoError, type Problem } from '../errors.js'
 
 export const DEFAULT_FILE = 'pulpo.yaml'
@@ -59,21 +59,68 @@ export function parseSource(text: string, absPath: string, cwd = process.cwd()):
   const lines = new LineCounter()
   // uniqueKeys makes a duplicate key an error rather than last-one-wins, as users expect.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: true })
-  const problems: Problem[] = doc.errors.map((err) => {
-    const { line, col } = lines.linePos(err.pos[0])
-    const duplicate = err.code === 'DUPLICATE_KEY'
-    return {
-      file,
-      line,
-      column: col,
-      path: '',
-      code: duplicate ? 'duplicate-key' : 'yaml-syntax',
-      message: duplicate ? 'duplicate key: ' + firstLine(err.message).replace(/^Map keys must be unique.*$/, 'a key appears twice in the same mapping') : firstLine(err.message),
-      hint: duplicate ? 'remove or rename one of the two entries' : undefined,
-    }
-  })
+  const problems: Problem[] = doc.errors.map((err) => yamlProblem(err, doc, lines, file))
   const data = problems.length ? undefined : doc.toJS({ maxAliasCount: 100 })
   return { file, absPath, dir: dirname(absPath), text, doc, lines, data, problems }
+}
+
+/**
+ * A YAML error as a problem. The parser reports where it noticed the error; two kinds read better
+ * elsewhere: a duplicate key names the key and where it first appears, and a quote or bracket left
+ * open (reported at the next line, or the end of the file) points at where it was opened.
+ */
+function yamlProblem(err: YAMLError, doc: Document.Parsed, lines: LineCounter, file: string): Problem {
+  const at = (offset: number) => {
+    const { line, col } = lines.linePos(offset)
+    return { line, column: col }
+  }
+  const base = { file, ...at(err.pos[0]), path: '', code: 'yaml-syntax', message: firstLine(err.message) }
+  if (err.code === 'DUPLICATE_KEY') {
+    const dup = findKey(doc.contents, err.pos[0])
+    const message = dup
+      ? `duplicate key '${dup.path[dup.path.length - 1]}'${dup.first.range ? ` (first at line ${at(dup.first.range[0]).line})` : ''}`
+      : 'duplicate key: a key appears twice in the same mapping'
+    return { ...base, code: 'duplicate-key', path: pointer(dup?.path ?? []), message, hint: 'remove or rename one of the two entries' }
+  }
+  const open = unclosedAt(doc.contents, err.pos[0])
+  if (open?.range && at(open.range[0]).line < base.line) {
+    const what = isScalar(open) ? 'the quoted string' : isMap(open) ? "the '{'" : "the '['"
+    return { ...base, ...at(open.range[0]), hint: `${what} that starts here is not closed` }
+  }
+  return base
+}
+
+type Path = (string | number)[]
+
+/** The key that starts at `offset`, its path, and the first key of the same name in its mapping. */
+function findKey(node: unknown, offset: number, path: Path = []): { path: Path; first: Node } | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const name = keyString(pair.key)
+      if (name !== undefined && (pair.key as Node).range?.[0] === offset) {
+        return { path: [...path, name], first: node.items.find((p) => keyString(p.key) === name)!.key as Node }
+      }
+      const found = findKey(pair.value, offset, [...path, name ?? '?'])
+      if (found) return found
+    }
+  } else if (isSeq(node)) {
+    for (let i = 0; i < node.items.length; i++) {
+      const found = findKey(node.items[i], offset, [...path, i])
+      if (found) return found
+    }
+  }
+  return undefined
+}
+
+/** A quoted scalar or flow collection that ends at `offset`: the one a parser error ran out of. */
+function unclosedAt(node: unknown, offset: number): Node | undefined {
+  if (isScalar(node)) return (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range?.[1] === offset ? node : undefined
+  if (!isMap(node) && !isSeq(node)) return undefined
+  for (const item of node.items) {
+    const found = isPair(item) ? unclosedAt(item.key, offset) ?? unclosedAt(item.value, offset) : unclosedAt(item, offset)
+    if (found) return found
+  }
+  return node.flow && node.range?.[1] === offset ? node : undefined
 }
 
 const firstLine = (s: string) => s.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
