@@ -91,7 +91,10 @@ function expression(body: string, ctx: InterpolationContext): { value: string; i
   if (raw !== undefined) ctx.onVariable?.(name, raw)
   if (op?.endsWith('-')) {
     if (!unset) return { value: raw!, issues: [] }
-    return interpolate(arg, ctx)
+    // Issues inside the default are located at their own `${`, which follows `${NAME:-`.
+    const r = interpolate(arg, ctx)
+    const offset = 2 + name.length + op.length
+    return { value: r.value, issues: r.issues.map((issue) => ({ ...issue, index: issue.index + offset })) }
   }
   if (op?.endsWith('?')) {
     if (!unset) return { value: raw!, issues: [] }

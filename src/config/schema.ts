@@ -163,6 +163,10 @@ function toProblem(err: ErrorObject, source: Source): Problem {
       if (known) return { ...at(segs), code: 'type', message: `${show(value)} ${known.message}`, hint: known.hint }
       return { ...at(segs), message: `${show(value)} must match ${err.params.pattern}` }
     }
+    case 'minimum':
+      return { ...at(segs), message: `must be at least ${err.params.limit}, got ${show(value)}` }
+    case 'maximum':
+      return { ...at(segs), message: `must be at most ${err.params.limit}, got ${show(value)}` }
     case 'minLength':
       return { ...at(segs), message: 'must not be empty' }
     case 'minItems':
