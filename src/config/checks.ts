@@ -1,11 +1,12 @@
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
+import schema from '../../schemas/pulpo.schema.json' with { type: 'json' }
 import type { Problem } from '../errors.js'
 import { findCycles } from '../graph/dag.js'
-import { didYouMean } from '../util/didyoumean.js'
+import { closest, didYouMean } from '../util/didyoumean.js'
 import { environmentNames, modeOf, servicesIn } from './environments.js'
-import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, PARAM_TYPES, PROBE_KINDS, type RawConfig } from './model.js'
-import { isRunTarget, operationTree, PY_IDENTIFIER, PY_KEYWORDS } from './operations.js'
+import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, PARAM_TYPES, PROBE_KINDS, type RawConfig, type RawService } from './model.js'
+import { isRunTarget, operationTree, PY_IDENTIFIER, PY_KEYWORDS, RUN_TARGET } from './operations.js'
 import { locate, pointer, type Source } from './source.js'
 
 /** What a semantic check sees: the file, its data and the environment being checked. */
@@ -32,6 +33,36 @@ const problem = (ctx: CheckContext, code: string, path: Path, message: string, h
 
 export type Check = (ctx: CheckContext) => Problem[]
 
+/**
+ * Where a field of a service is written for one environment: in that environment's override when
+ * it sets the field, else in the service. Checks that look at merged services point here, so a
+ * problem an override causes is shown on the override.
+ */
+function declaredAt(ctx: CheckContext, envName: string, service: string, field: Path): Path {
+  let v: unknown = ctx.raw.environments?.[envName]?.services?.[service]
+  for (const seg of field) v = isRecord(v) ? v[seg] : undefined
+  return v === undefined ? ['services', service, ...field] : ['environments', envName, 'services', service, ...field]
+}
+
+/** Where `service` lists `dep` for one environment: the override when it names it, else the service; by index in a list. */
+function dependencyAt(ctx: CheckContext, envName: string, service: string, dep: string): { path: Path; at: 'key' | 'value' } {
+  const sites: Path[] = [['environments', envName, 'services', service], ['services', service]]
+  for (const site of sites) {
+    let deps: unknown = ctx.raw
+    for (const seg of [...site, 'depends_on']) deps = isRecord(deps) ? deps[seg] : undefined
+    if (Array.isArray(deps) && deps.includes(dep)) return { path: [...site, 'depends_on', deps.indexOf(dep)], at: 'value' }
+    if (isRecord(deps) && dep in deps) return { path: [...site, 'depends_on', dep], at: 'key' }
+  }
+  return { path: ['services', service, 'depends_on'], at: 'value' }
+}
+
+/** " in environment 'prod'" when the file has environments and not all of them are affected. */
+function inEnvironments(ctx: CheckContext, envs: string[]): string {
+  const all = environmentNames(ctx.raw)
+  if (!isRecord(ctx.raw.environments) || envs.length === all.length) return ''
+  return envs.length === 1 ? ` in environment '${envs[0]}'` : ` in environments ${envs.map((e) => `'${e}'`).join(', ')}`
+}
+
 const checkVersion: Check = (ctx) =>
   typeof ctx.raw.version === 'number' && ctx.raw.version !== 1
     ? [problem(ctx, 'version', ['version'], `unsupported version ${ctx.raw.version}`, 'this pulpo reads version: 1')]
@@ -48,11 +79,11 @@ const checkServiceNames: Check = (ctx) =>
     .map(([name]) => problem(ctx, 'service-name', ['services', name], `invalid service name '${name}'`, "use lowercase letters, digits, '_' and '-', starting with a letter or digit", 'key'))
 
 /** Each place a service's depends_on can be written: the service itself and its overrides. */
-function dependencySites(ctx: CheckContext): { path: Path; service: string; deps: ReturnType<typeof dependencies> }[] {
-  const sites = entries(ctx.raw.services).map(([name, svc]) => ({ path: ['services', name] as Path, service: name, deps: dependencies(svc) }))
+function dependencySites(ctx: CheckContext): { path: Path; service: string; deps: ReturnType<typeof dependencies>; list: boolean }[] {
+  const site = (path: Path, service: string, svc: unknown) => ({ path, service, deps: dependencies(svc as RawService), list: isRecord(svc) && Array.isArray(svc.depends_on) })
+  const sites = entries(ctx.raw.services).map(([name, svc]) => site(['services', name], name, svc))
   for (const [envName, env] of entries(ctx.raw.environments))
-    for (const [name, svc] of entries(isRecord(env) ? env.services : undefined))
-      sites.push({ path: ['environments', envName, 'services', name], service: name, deps: dependencies(svc) })
+    for (const [name, svc] of entries(isRecord(env) ? env.services : undefined)) sites.push(site(['environments', envName, 'services', name], name, svc))
   return sites
 }
 
@@ -60,7 +91,7 @@ const checkDependsOnTargets: Check = (ctx) => {
   const known = Object.keys(ctx.raw.services ?? {})
   const out: Problem[] = []
   for (const site of dependencySites(ctx)) {
-    const list = Array.isArray(ctx.raw.services?.[site.service]?.depends_on) && site.path[0] === 'services'
+    const { list } = site
     Object.keys(site.deps).forEach((dep, i) => {
       const at = [...site.path, 'depends_on', list ? i : dep]
       if (dep === site.service) out.push(problem(ctx, 'depends-on', at, `service '${site.service}' depends on itself`, undefined, list ? 'value' : 'key'))
@@ -71,19 +102,21 @@ const checkDependsOnTargets: Check = (ctx) => {
 }
 
 const checkCycles: Check = (ctx) => {
-  const reported = new Set<string>()
-  const out: Problem[] = []
+  // The same cycle usually exists in every environment: report it once, naming the environments
+  // only when some are free of it (an override closed the cycle).
+  const found = new Map<string, { cycle: string[]; envs: string[] }>()
   for (const envName of environmentNames(ctx.raw)) {
     const services = servicesIn(ctx.raw, envName)
     const graph = new Map(Object.entries(services).map(([n, s]) => [n, Object.keys(dependencies(s)).filter((d) => d !== n)]))
     for (const cycle of findCycles(graph)) {
       const text = cycle.join(' -> ')
-      if (reported.has(text)) continue
-      reported.add(text)
-      out.push(problem(ctx, 'cycle', ['services', cycle[0], 'depends_on'], `dependency cycle: ${text}`, 'remove one of these depends_on entries'))
+      if (!found.has(text)) found.set(text, { cycle, envs: [] })
+      found.get(text)!.envs.push(envName)
     }
   }
-  return out
+  return [...found].map(([text, { cycle, envs }]) =>
+    problem(ctx, 'cycle', declaredAt(ctx, envs[0], cycle[0], ['depends_on']), `dependency cycle${inEnvironments(ctx, envs)}: ${text}`, 'remove one of these depends_on entries'),
+  )
 }
 
 const checkHealthyNeedsProbe: Check = (ctx) => {
@@ -97,7 +130,9 @@ const checkHealthyNeedsProbe: Check = (ctx) => {
         if (d.condition !== 'healthy' || !target || seen.has(`${name}>${dep}`)) continue
         if (KINDS_WITH_PROBE.has(target.kind ?? 'process') || isRecord(target.ready)) continue
         seen.add(`${name}>${dep}`)
-        out.push(problem(ctx, 'healthy-without-probe', ['services', name, 'depends_on', dep], `'${name}' waits for '${dep}' to be healthy, but '${dep}' has no readiness probe`, `add ready: { http: /health } (or tcp, exec, log) to '${dep}', or wait for 'started'`))
+        const { path } = dependencyAt(ctx, envName, name, dep)
+        const where = path[0] === 'environments' ? inEnvironments(ctx, [envName]) : ''
+        out.push(problem(ctx, 'healthy-without-probe', path, `'${name}' waits for '${dep}' to be healthy${where}, but '${dep}' has no readiness probe`, `add ready: { http: /health } (or tcp, exec, log) to '${dep}', or wait for 'started'`))
       }
     }
   }
@@ -119,20 +154,29 @@ const checkProbes: Check = (ctx) => {
       try {
         new RegExp(svc.ready.log)
       } catch (e) {
-        out.push(problem(ctx, 'probe', [...path, 'ready', 'log'], `invalid regular expression: ${(e as Error).message}`))
+        // V8 repeats the pattern in its message: "Invalid regular expression: /(a/: Unterminated group".
+        const reason = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')
+        out.push(problem(ctx, 'probe', [...path, 'ready', 'log'], `${JSON.stringify(svc.ready.log)} is not a valid regular expression: ${reason.toLowerCase()}`))
       }
     }
   }
   return out
 }
 
+const RUN_KEYS = ['command', 'image', 'build']
+const SERVICE_KEYS = Object.keys(schema.definitions.service.properties)
+
 const checkRunnable: Check = (ctx) => {
   const out: Problem[] = []
   const seen = new Set<string>()
   for (const envName of environmentNames(ctx.raw)) {
     const mode = modeOf(ctx.raw, envName)
+    // An unknown mode or kind is a schema problem already; guessing what it needs only adds noise.
+    if (mode !== 'local' && mode !== 'docker') continue
     for (const [name, svc] of Object.entries(servicesIn(ctx.raw, envName))) {
-      if (KINDS_WITH_PROBE.has(svc.kind ?? 'process') || seen.has(`${name}/${mode}`)) continue
+      if ((svc.kind ?? 'process') !== 'process' || seen.has(`${name}/${mode}`)) continue
+      // `comand:` is reported as an unknown key with its did-you-mean; "no command" would repeat it.
+      if (Object.keys(svc).some((k) => !SERVICE_KEYS.includes(k) && closest(k, RUN_KEYS))) continue
       const runnable = mode === 'local' ? svc.command !== undefined : svc.image !== undefined || svc.build !== undefined
       if (runnable) continue
       seen.add(`${name}/${mode}`)
@@ -149,7 +193,7 @@ const checkPortClashes: Check = (ctx) => {
     for (const [name, svc] of Object.entries(servicesIn(ctx.raw, envName))) {
       if (typeof svc.port !== 'number') continue
       const other = byPort.get(svc.port)
-      if (other) out.push(problem(ctx, 'port-clash', ['services', name, 'port'], `'${name}' and '${other}' both publish port ${svc.port} in environment '${envName}'`, 'give one of them another port'))
+      if (other) out.push(problem(ctx, 'port-clash', declaredAt(ctx, envName, name, ['port']), `'${name}' and '${other}' both publish port ${svc.port} in environment '${envName}'`, 'give one of them another port'))
       else byPort.set(svc.port, name)
     }
   }
@@ -167,11 +211,16 @@ const checkOverrides: Check = (ctx) => {
 
 const checkSelectedEnvironment: Check = (ctx) => {
   const declared = Object.keys(isRecord(ctx.raw.environments) ? ctx.raw.environments : {})
-  if (declared.includes(ctx.envName)) return []
-  if (!declared.length && !ctx.envFromFlag) return []
-  const where: Path = ctx.envFromFlag || typeof ctx.raw.environment !== 'string' ? (declared.length ? ['environments'] : []) : ['environment']
-  const hint = declared.length ? didYouMean(ctx.envName, declared) ?? `environments are: ${declared.join(', ')}` : 'this file declares no environments'
-  return [problem(ctx, 'unknown-environment', where, `unknown environment '${ctx.envName}'`, hint, where.length ? 'key' : 'value')]
+  const hint = (name: string) => (declared.length ? didYouMean(name, declared) ?? `environments are: ${declared.join(', ')}` : 'this file declares no environments')
+  const out: Problem[] = []
+  // The file's default is the file's mistake even when --env picks another environment today.
+  const fileDefault = typeof ctx.raw.environment === 'string' ? ctx.raw.environment : undefined
+  if (fileDefault !== undefined && declared.length && !declared.includes(fileDefault))
+    out.push(problem(ctx, 'unknown-environment', ['environment'], `unknown environment '${fileDefault}'`, hint(fileDefault)))
+  // --env is not in the file: point at the environments it could have named.
+  if (ctx.envFromFlag && ctx.envName !== fileDefault && !declared.includes(ctx.envName))
+    out.push(problem(ctx, 'unknown-environment', declared.length ? ['environments'] : [], `unknown environment '${ctx.envName}'`, hint(ctx.envName), 'key'))
+  return out
 }
 
 const checkPaths: Check = (ctx) => {
@@ -186,7 +235,7 @@ const checkPaths: Check = (ctx) => {
     if (typeof svc.cwd === 'string' && !svc.cwd.includes('${') && !isDir(resolve(dir, svc.cwd))) out.push(problem(ctx, 'cwd', ['services', name, 'cwd'], `cwd '${svc.cwd}' is not a directory`))
     const svcFiles = typeof svc.env_file === 'string' ? [svc.env_file] : Array.isArray(svc.env_file) ? svc.env_file : []
     svcFiles.forEach((f: unknown, i: number) => {
-      if (typeof f === 'string' && !existsSync(resolve(dir, f))) out.push(problem(ctx, 'env-file', typeof svc.env_file === 'string' ? ['services', name, 'env_file'] : ['services', name, 'env_file', i], `env_file '${f}' not found`))
+      if (typeof f === 'string' && !existsSync(resolve(dir, f))) out.push(problem(ctx, 'env-file', typeof svc.env_file === 'string' ? ['services', name, 'env_file'] : ['services', name, 'env_file', i], `env_file '${f}' not found`, 'create it, or remove it from env_file'))
     })
   }
   if (typeof ctx.raw.compose_file === 'string' && !existsSync(resolve(dir, ctx.raw.compose_file))) out.push(problem(ctx, 'compose-file', ['compose_file'], `compose_file '${ctx.raw.compose_file}' not found`))
@@ -219,17 +268,20 @@ const checkOperations: Check = (ctx) => {
     const segs = name.split('.')
     const bad = segs.find((s) => !PY_IDENTIFIER.test(s))
     const kw = segs.find((s) => PY_KEYWORDS.has(s))
-    if (bad !== undefined) out.push(problem(ctx, 'operation-name', ['operations', name], `operation name '${name}' is not a dotted path of Python identifiers ('${bad}')`, 'use letters, digits and _ in each part, e.g. scraping.stepstone.fetch', 'key'))
+    if (bad !== undefined) out.push(problem(ctx, 'operation-name', ['operations', name], `operation name '${name}' is not a dotted path of Python identifiers (${bad ? `'${bad}'` : 'an empty part'})`, 'use letters, digits and _ in each part, e.g. scraping.stepstone.fetch', 'key'))
     else if (kw) out.push(problem(ctx, 'operation-name', ['operations', name], `operation name '${name}' uses the Python keyword '${kw}'`, `rename '${kw}', e.g. '${kw}_'`, 'key'))
-    if (typeof op.run === "string" && !isRunTarget(op.run)) {
+    const runKeyword = typeof op.run === 'string' && RUN_TARGET.test(op.run) ? op.run.split(/[.:]/).find((p: string) => PY_KEYWORDS.has(p)) : undefined
+    if (runKeyword) out.push(problem(ctx, 'operation-run', ['operations', name, 'run'], `run '${op.run}' uses the Python keyword '${runKeyword}', which cannot be imported`))
+    else if (typeof op.run === 'string' && !isRunTarget(op.run)) {
       const hint = op.run.includes(':') ? 'each part of module.path and the function must be a Python identifier' : `write it as module.path:function, e.g. '${op.run.replace(/\.([^.]*)$/, ':$1')}'`
       out.push(problem(ctx, 'operation-run', ['operations', name, 'run'], `run '${op.run}' is not of the form module.path:function`, hint))
     }
     for (const [param, spec] of entries(op.params)) {
-      if (!PY_IDENTIFIER.test(param) || PY_KEYWORDS.has(param)) out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter name '${param}' is not a Python identifier`, undefined, 'key'))
+      if (!PY_IDENTIFIER.test(param)) out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter name '${param}' is not a Python identifier`, undefined, 'key'))
+      else if (PY_KEYWORDS.has(param)) out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter name '${param}' is a Python keyword`, `rename it, e.g. '${param}_'`, 'key'))
       const type = typeof spec === 'string' ? spec : isRecord(spec) ? spec.type : undefined
       if (typeof type === 'string' && !(PARAM_TYPES as readonly string[]).includes(type))
-        out.push(problem(ctx, 'param-type', typeof spec === 'string' ? ['operations', name, 'params', param] : ['operations', name, 'params', param, 'type'], `unknown parameter type '${type}'`, didYouMean(type, PARAM_TYPES) ?? `types are: ${PARAM_TYPES.join(', ')}`))
+        out.push(problem(ctx, 'param-type', typeof spec === 'string' ? ['operations', name, 'params', param] : ['operations', name, 'params', param, 'type'], `unknown parameter type '${type}'`, paramTypeHint(type)))
     }
   }
   // A name that is both a leaf and a group cannot be both a task and a flow.
@@ -240,6 +292,12 @@ const checkOperations: Check = (ctx) => {
   out.push(...checkInputs(ctx, names))
   return out
 }
+
+/** JSON Schema's and other languages' names for the types, which people write out of habit. */
+const PARAM_TYPE_ALIASES: Record<string, string> = { string: 'str', integer: 'int', number: 'float', boolean: 'bool', array: 'list', object: 'dict', dictionary: 'dict' }
+
+const paramTypeHint = (type: string) =>
+  PARAM_TYPE_ALIASES[type.toLowerCase()] ? `did you mean '${PARAM_TYPE_ALIASES[type.toLowerCase()]}'?` : didYouMean(type, PARAM_TYPES) ?? `types are: ${PARAM_TYPES.join(', ')}`
 
 function checkInputs(ctx: CheckContext, names: string[]): Problem[] {
   const out: Problem[] = []
