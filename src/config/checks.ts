@@ -119,6 +119,22 @@ const checkCycles: Check = (ctx) => {
   )
 }
 
+/** A dependency that an environment disables would leave its dependent waiting forever. */
+const checkDisabledDependencies: Check = (ctx) => {
+  const out: Problem[] = []
+  for (const envName of environmentNames(ctx.raw)) {
+    const services = servicesIn(ctx.raw, envName)
+    for (const [name, svc] of Object.entries(services)) {
+      for (const dep of Object.keys(dependencies(svc))) {
+        if (services[dep] || !isRecord(ctx.raw.services?.[dep])) continue
+        const { path, at } = dependencyAt(ctx, envName, name, dep)
+        out.push(problem(ctx, 'depends-on', path, `'${name}' depends on '${dep}', which is disabled in environment '${envName}'`, `enable '${dep}' in '${envName}', or disable '${name}' there too`, at))
+      }
+    }
+  }
+  return out
+}
+
 const checkHealthyNeedsProbe: Check = (ctx) => {
   const out: Problem[] = []
   const seen = new Set<string>()
@@ -338,6 +354,7 @@ export const CHECKS: readonly Check[] = [
   checkServiceNames,
   checkDependsOnTargets,
   checkCycles,
+  checkDisabledDependencies,
   checkHealthyNeedsProbe,
   checkProbes,
   checkRunnable,
