@@ -5,10 +5,13 @@ import { acquireLock } from '../backends/local/lock.js'
 import type { Project } from '../config/resolve.js'
 import type { Plan } from '../plan/plan.js'
 import { ServiceProgress } from '../render/progress.js'
+import { toMillis } from '../util/duration.js'
 
 /** Runs `work` holding the project's lock, with Ctrl-C turned into an abort signal. */
 export async function withLock<T>(project: Project, command: string, log: (s: string) => void, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const release = await acquireLock(new StateDir(project.dir).lock, command, { onWait: (who) => log(chalk.dim(`waiting for ${who} to finish...`)) })
+  // PULPO_LOCK_TIMEOUT (a duration such as 30s) bounds the wait for another pulpo's lock.
+  const timeoutMs = toMillis(process.env.PULPO_LOCK_TIMEOUT, 120_000)
+  const release = await acquireLock(new StateDir(project.dir).lock, command, { timeoutMs, onWait: (who) => log(chalk.dim(`waiting for ${who} to finish...`)) })
   const abort = new AbortController()
   const onInt = () => {
     if (abort.signal.aborted) process.exit(130)
