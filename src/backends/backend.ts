@@ -10,11 +10,18 @@ export type ServiceResult =
 /** Progress of one service, for listr2 (or nothing under --json). */
 export interface Progress {
   update(service: string, text: string): void
+  /** A service's turn is over (reported as it happens, so the output follows the real order). */
+  done(result: ServiceResult): void
 }
 
 export interface ApplyOptions {
   progress: Progress
   signal?: AbortSignal
+  /**
+   * Runs once a service is ready (started now or already running), before any dependent that waits
+   * for it to be healthy starts: where datamodels are initialised. A rejection fails the service.
+   */
+  afterReady?(service: string, progress: (text: string) => void): Promise<void>
 }
 
 /** What every backend does; commands talk only to this. */

@@ -38,16 +38,30 @@ export class ServiceProgress implements Progress {
     this.run = list.run().catch(() => {})
   }
 
+  private finished = new Set<string>()
+  private early = new Map<string, ServiceResult>()
+
   update(service: string, text: string) {
     this.titles.get(service)?.(text)
+  }
+
+  done(result: ServiceResult) {
+    const f = this.finishers.get(result.service)
+    if (!f) {
+      // Its task has not registered yet; finish() will deliver it.
+      this.early.set(result.service, result)
+      return
+    }
+    this.finished.add(result.service)
+    f(result)
   }
 
   /** Ends each service's task with its result, and waits for the renderer to finish. */
   async finish(results: ServiceResult[]) {
     // Tasks start asynchronously: let every task register before resolving it.
     await new Promise((r) => setImmediate(r))
-    for (const r of results) this.finishers.get(r.service)?.(r)
-    for (const [name, f] of this.finishers) if (!results.some((r) => r.service === name)) f({ service: name, status: 'done', action: 'noop', ms: 0 })
+    for (const r of [...this.early.values(), ...results]) if (!this.finished.has(r.service)) this.done(r)
+    for (const [name, f] of this.finishers) if (!this.finished.has(name)) f({ service: name, status: 'done', action: 'noop', ms: 0 })
     await this.run
   }
 }

@@ -60,6 +60,12 @@ export class LocalBackend implements Backend {
     const began = new Map<string, number>()
     // Resolved once the supervisor has taken a service's start request: only then can one wait on it.
     const requested = new Map(starting.map((c) => [c.service, deferred()]))
+    // Resolved once a service is ready and prepared (afterReady): what `healthy` dependents wait for.
+    const prepared = new Map(starting.map((c) => [c.service, deferred()]))
+    const prepare = async (n: string) => {
+      if (opts.afterReady) await opts.afterReady(n, (text) => opts.progress.update(n, text))
+      prepared.get(n)!.resolve()
+    }
     const outcomes = await walk({
       nodes: starting.map((c) => c.service),
       direction: 'up',
@@ -69,25 +75,40 @@ export class LocalBackend implements Backend {
         // A service left running is not held back by its dependencies.
         if (changes.get(n)!.action === 'noop') return
         const condition = project.services[n].dependsOn[dep].condition
-        if (changes.get(dep)?.action === 'noop') return this.wait(dirs, dep, condition, opts.signal)
-        opts.progress.update(n, `waiting for ${dep} (${condition})`)
         // A dependency that fails fails its dependents at once, whatever they wait for.
         const failed = visited.then(() => new Promise<never>(() => {}))
-        await Promise.race([requested.get(dep)!.promise, failed])
+        if (changes.get(dep)?.action !== 'noop') {
+          opts.progress.update(n, `waiting for ${dep} (${condition})`)
+          await Promise.race([requested.get(dep)!.promise, failed])
+        }
         await Promise.race([this.wait(dirs, dep, condition, opts.signal), failed])
+        if (condition === 'healthy') await Promise.race([prepared.get(dep)!.promise, failed])
       },
       visit: async (n) => {
         const c = changes.get(n)!
-        if (c.action === 'noop') return
+        if (c.action === 'noop') {
+          if (opts.afterReady) {
+            await this.wait(dirs, n, 'ready', opts.signal)
+            await prepare(n)
+          }
+          return prepared.get(n)!.resolve()
+        }
         began.set(n, Date.now())
         const spec = specs.get(n)!
-        await this.checkPort(spec)
-        opts.progress.update(n, 'starting')
-        const res = await request(dirs, { op: 'start', spec })
-        if (!res?.ok) throw new PulpoError('supervisor', `the supervisor did not take ${n}: ${res && !res.ok ? res.error : 'no answer'}`)
-        requested.get(n)!.resolve()
-        if (spec.probe) opts.progress.update(n, `waiting until ready (${spec.probe.kind})`)
-        await this.wait(dirs, n, 'ready', opts.signal)
+        try {
+          await this.checkPort(spec)
+          opts.progress.update(n, 'starting')
+          const res = await request(dirs, { op: 'start', spec })
+          if (!res?.ok) throw new PulpoError('supervisor', `the supervisor did not take ${n}: ${res && !res.ok ? res.error : 'no answer'}`)
+          requested.get(n)!.resolve()
+          if (spec.probe) opts.progress.update(n, `waiting until ready (${spec.probe.kind})`)
+          await this.wait(dirs, n, 'ready', opts.signal)
+          await prepare(n)
+        } catch (e) {
+          opts.progress.done(toResult(n, c.action, { status: 'failed', error: e }, 0, dirs))
+          throw e
+        }
+        opts.progress.done({ service: n, status: 'done', action: c.action, ms: Date.now() - began.get(n)! })
       },
     })
     // A service without a probe counts as up once started; one that already died did not come up.
@@ -117,6 +138,7 @@ export class LocalBackend implements Backend {
         visit: async (n) => {
           opts.progress.update(n, 'stopping')
           await this.stopOne(dirs, n, true)
+          opts.progress.done({ service: n, status: 'done', action: 'stop', ms: 0 })
         },
       })
       results = targets.map((n) => toResult(n, 'stop', outcomes.get(n)!, 0, dirs))
@@ -131,6 +153,7 @@ export class LocalBackend implements Backend {
         visit: async (n) => {
           opts.progress.update(n, 'stopping')
           await killGroup(views.get(n)!, project.services[n]?.stop ?? { signal: 'SIGTERM', timeoutMs: 10_000 })
+          opts.progress.done({ service: n, status: 'done', action: 'stop', ms: 0 })
         },
       })
       results = targets.map((n) => toResult(n, 'stop', outcomes.get(n)!, 0, dirs))
