@@ -1,5 +1,5 @@
 import chalk from 'chalk'
-import type { Backend, ServiceResult } from '../backends/backend.js'
+import type { ApplyOptions, Backend, ServiceResult } from '../backends/backend.js'
 import { StateDir } from '../backends/local/paths.js'
 import { acquireLock } from '../backends/local/lock.js'
 import type { Project } from '../config/resolve.js'
@@ -30,12 +30,12 @@ export async function withLock<T>(project: Project, command: string, log: (s: st
 }
 
 /** Applies a plan with progress; the results per service. */
-export async function applyPlan(project: Project, backend: Backend, plan: Plan, opts: { json: boolean; signal: AbortSignal }): Promise<ServiceResult[]> {
+export async function applyPlan(project: Project, backend: Backend, plan: Plan, opts: { json: boolean; signal: AbortSignal; afterReady?: ApplyOptions['afterReady'] }): Promise<ServiceResult[]> {
   const shown = plan.changes.filter((c) => c.action !== 'noop').map((c) => c.service)
   const progress = new ServiceProgress(shown, { silent: opts.json, verb: 'ready' })
   let results: ServiceResult[] = []
   try {
-    results = await backend.apply(project, plan, { progress, signal: opts.signal })
+    results = await backend.apply(project, plan, { progress, signal: opts.signal, afterReady: opts.afterReady })
   } finally {
     await progress.finish(results.filter((r) => shown.includes(r.service)))
   }

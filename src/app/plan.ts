@@ -3,6 +3,7 @@ import type { Project } from '../config/resolve.js'
 import { PulpoError } from '../errors.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
 import type { Actual, Desired, Plan } from '../plan/plan.js'
+import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
 
 /** The desired state of every service of the project's environment. */
@@ -26,8 +27,15 @@ export function checkServiceNames(project: Project, names: string[]) {
   }
 }
 
+/** The plan of services, and of the datamodels in the databases that run. */
+export type ProjectPlan = Plan & { datamodels: DatamodelView[] }
+
 /** observe → reconcile: the plan for the project, and what was observed. */
-export async function planFor(project: Project, backend: Backend, opts: { only?: string[]; restart?: string[] } = {}): Promise<{ plan: Plan; actual: Actual[]; notes: string[] }> {
+export async function planFor(
+  project: Project,
+  backend: Backend,
+  opts: { only?: string[]; restart?: string[]; prune?: boolean; datamodels?: boolean } = {},
+): Promise<{ plan: ProjectPlan; actual: Actual[]; notes: string[]; servers: ServerView[] }> {
   if (opts.only?.length) checkServiceNames(project, opts.only)
   const { actual, notes } = await backend.observe(project)
   const plan = reconcile({
@@ -39,5 +47,12 @@ export async function planFor(project: Project, backend: Backend, opts: { only?:
     ...(opts.only?.length ? { only: opts.only } : {}),
     ...(opts.restart ? { restart: opts.restart } : {}),
   })
-  return { plan, actual, notes }
+  let datamodels: DatamodelView[] = []
+  let servers: ServerView[] = []
+  if (opts.datamodels !== false && Object.keys(project.datamodels).length) {
+    // Only a database that runs, healthy and unchanged, can be compared with pulpo.yaml.
+    const up = new Set(actual.filter((a) => a.state === 'running' && a.health !== 'unhealthy' && plan.changes.find((c) => c.service === a.name)?.action === 'noop').map((a) => a.name))
+    ;({ datamodels, servers } = await observeDatamodels(project, up, { prune: opts.prune }))
+  }
+  return { plan: { ...plan, datamodels }, actual, notes, servers }
 }

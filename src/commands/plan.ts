@@ -14,13 +14,14 @@ export default class PlanCommand extends PulpoCommand {
   static flags = {
     ...configFlags,
     'detailed-exitcode': Flags.boolean({ description: 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error' }),
+    'prune-indexes': Flags.boolean({ description: 'plan to drop indexes that are in the database but not in pulpo.yaml' }),
   }
 
   async run() {
     const { flags, argv } = await this.parse(PlanCommand)
     const project = loadProject({ config: flags.config, env: flags.env })
-    const { plan, notes } = await planFor(project, backendFor(project), { only: argv as string[] })
-    const changes = plan.summary.create + plan.summary.update + plan.summary.delete
+    const { plan, notes } = await planFor(project, backendFor(project), { only: argv as string[], prune: flags['prune-indexes'] })
+    const changes = plan.summary.create + plan.summary.update + plan.summary.delete + plan.datamodels.filter((m) => m.state === 'drifted').length
     if (flags['detailed-exitcode'] && changes) process.exitCode = 2
     if (this.jsonEnabled()) return { ...plan, notes }
     for (const n of notes) this.logToStderr(chalk.yellow(`note: ${n}`))

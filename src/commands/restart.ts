@@ -21,7 +21,7 @@ export default class Restart extends PulpoCommand {
     const backend = backendFor(project)
     const json = this.jsonEnabled()
     return withLock(project, 'restart', (s) => !json && this.logToStderr(s), async (signal) => {
-      const { plan } = await planFor(project, backend, { only: names, restart: names })
+      const { plan } = await planFor(project, backend, { only: names, restart: names, datamodels: false })
       const results = await applyPlan(project, backend, plan, { json, signal })
       if (failed(results)) process.exitCode = signal.aborted ? 130 : 1
       if (json) return { ...plan, results }

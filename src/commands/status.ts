@@ -3,7 +3,7 @@ import { configFlags, PulpoCommand } from '../base.js'
 import { backendFor } from '../app/backends.js'
 import { planFor } from '../app/plan.js'
 import { loadProject } from '../config/load.js'
-import { renderStatus, statusRows } from '../render/status.js'
+import { renderDatabases, renderStatus, statusRows } from '../render/status.js'
 
 export default class Status extends PulpoCommand {
   static summary = 'Every service, desired vs actual: health, pid, ports, uptime, restarts and the pending action'
@@ -13,12 +13,14 @@ export default class Status extends PulpoCommand {
   async run() {
     const { flags } = await this.parse(Status)
     const project = loadProject({ config: flags.config, env: flags.env })
-    const { plan, actual, notes } = await planFor(project, backendFor(project))
+    const { plan, actual, notes, servers } = await planFor(project, backendFor(project))
     const rows = statusRows(Object.keys(project.services), actual, plan)
-    if (this.jsonEnabled()) return { project: project.name, environment: project.environment, mode: project.mode, services: rows, notes }
+    const datamodels = plan.datamodels
+    if (this.jsonEnabled()) return { project: project.name, environment: project.environment, mode: project.mode, services: rows, servers, datamodels, notes }
     const pending = plan.summary.create + plan.summary.update + plan.summary.delete
     const header = `${chalk.bold(project.name)} (${project.environment}, ${project.mode})  ${pending ? chalk.yellow(`${pending} pending change${pending === 1 ? '' : 's'}: run pulpo up`) : chalk.green('in sync')}`
     this.log(renderStatus(rows, header, project.mode === 'docker'))
+    if (servers.length) this.log('\n' + renderDatabases(servers, datamodels))
     for (const n of notes) this.log(chalk.yellow(`note: ${n}`))
   }
 }

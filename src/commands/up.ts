@@ -1,8 +1,9 @@
-import { Args } from '@oclif/core'
+import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
 import { applyPlan, failed, renderFailures, withLock } from '../app/apply.js'
 import { backendFor } from '../app/backends.js'
+import { applyDatamodels } from '../app/datamodels.js'
 import { planFor } from '../app/plan.js'
 import { loadProject } from '../config/load.js'
 import { mask } from '../config/resolve.js'
@@ -13,7 +14,10 @@ export default class Up extends PulpoCommand {
   static examples = ['<%= config.bin %> up', '<%= config.bin %> up api', '<%= config.bin %> up --env prod']
   static strict = false
   static args = { services: Args.string({ description: 'services to start, with what they depend on (default: all)' }) }
-  static flags = { ...configFlags }
+  static flags = {
+    ...configFlags,
+    'prune-indexes': Flags.boolean({ description: 'drop indexes that are in the database but not in pulpo.yaml' }),
+  }
 
   async run() {
     const { flags, argv } = await this.parse(Up)
@@ -21,10 +25,21 @@ export default class Up extends PulpoCommand {
     const backend = backendFor(project)
     const json = this.jsonEnabled()
     return withLock(project, 'up', (s) => !json && this.logToStderr(s), async (signal) => {
-      const { plan } = await planFor(project, backend, { only: argv as string[] })
-      const results = await applyPlan(project, backend, plan, { json, signal })
+      const prune = flags['prune-indexes']
+      const { plan } = await planFor(project, backend, { only: argv as string[], datamodels: false })
+      const datamodels: { applied: string[]; warnings: string[] } = { applied: [], warnings: [] }
+      // A database is prepared once it is healthy and before anything that waits for it starts.
+      const afterReady = async (service: string, progress: (text: string) => void) => {
+        if (project.services[service].kind !== 'mongodb') return
+        const r = await applyDatamodels(project, service, { prune, progress })
+        datamodels.applied.push(...r.applied)
+        datamodels.warnings.push(...r.warnings)
+      }
+      const results = await applyPlan(project, backend, plan, { json, signal, afterReady })
       if (failed(results)) process.exitCode = signal.aborted ? 130 : 1
-      if (json) return { ...plan, results }
+      if (json) return { ...plan, results, datamodels }
+      for (const a of datamodels.applied) this.log(chalk.dim(`datamodel ${a}`))
+      for (const w of datamodels.warnings) this.logToStderr(chalk.yellow(`warning: datamodel ${w}`))
       const text = renderFailures(results)
       if (text) this.logToStderr(mask(text, project.secrets))
       const changed = plan.changes.filter((c) => c.action !== 'noop').length

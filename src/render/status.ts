@@ -74,3 +74,22 @@ export function renderStatus(rows: StatusRow[], header: string, showContainer = 
   const line = (c: string[]) => c.map((s, i) => (i === c.length - 1 ? s : s + ' '.repeat(widths[i] - width(s)))).join('  ')
   return [header, '', chalk.bold(line(head)), ...cells.map(line)].join('\n')
 }
+
+const MODEL_COLOUR: Record<string, (s: string) => string> = { 'in-sync': chalk.green, drifted: chalk.yellow, unknown: chalk.dim }
+
+/** Each mongodb service's server version, and the state of each of its datamodels. */
+export function renderDatabases(
+  servers: { service: string; version?: string; error?: string }[],
+  models: { name: string; service: string; namespace: string; state: string; changes: string[]; warnings: string[] }[],
+): string {
+  const lines: string[] = []
+  for (const s of servers) {
+    lines.push(`${chalk.bold(s.service)}: ${s.version ? `MongoDB ${s.version}` : s.error ? chalk.red(`not answering (${s.error})`) : chalk.dim('not running')}`)
+    for (const m of models.filter((x) => x.service === s.service)) {
+      lines.push(`  datamodel ${m.name} (${m.namespace}): ${MODEL_COLOUR[m.state](m.state === 'in-sync' ? 'in sync' : m.state)}`)
+      for (const c of m.changes) lines.push(chalk.yellow(`    ~ ${c}`))
+      for (const w of m.warnings) lines.push(chalk.dim(`    ! ${w}`))
+    }
+  }
+  return lines.join('\n')
+}
