@@ -1,7 +1,4 @@
-import { stringify } from 'yaml'
 import { configFlags, PulpoCommand } from '../base.js'
-import { loadProject } from '../config/load.js'
-import { maskedProject } from '../render/project.js'
 
 export default class Config extends PulpoCommand {
   static summary = 'Print the resolved project: environment overrides merged, ${...} interpolated, secrets masked'
@@ -10,6 +7,8 @@ export default class Config extends PulpoCommand {
 
   async run() {
     const { flags } = await this.parse(Config)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const [{ stringify }, { loadProject }, { maskedProject }] = await Promise.all([import('yaml'), import('../config/load.js'), import('../render/project.js')])
     const view = maskedProject(loadProject({ config: flags.config, env: flags.env }))
     if (this.jsonEnabled()) return view
     this.log(stringify(view, { lineWidth: 0 }).trimEnd())

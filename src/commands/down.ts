@@ -1,10 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
-import { failed, renderFailures, withLock } from '../app/apply.js'
-import { backendFor } from '../app/backends.js'
-import { loadProject } from '../config/load.js'
-import { ServiceProgress } from '../render/progress.js'
 
 export default class Down extends PulpoCommand {
   static summary = 'Stop services in reverse dependency order (dependents first); data is kept unless --volumes'
@@ -15,6 +11,8 @@ export default class Down extends PulpoCommand {
 
   async run() {
     const { flags, argv } = await this.parse(Down)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const [{ failed, renderFailures, withLock }, { backendFor }, { loadProject }, { ServiceProgress }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../config/load.js'), import('../render/progress.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const backend = backendFor(project)
     const json = this.jsonEnabled()

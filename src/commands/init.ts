@@ -3,7 +3,6 @@ import { basename, resolve } from 'node:path'
 import { Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { PulpoCommand } from '../base.js'
-import { DEFAULT_FILE } from '../config/source.js'
 import { PulpoError } from '../errors.js'
 
 /** A starter that validates as written: one database, one web process, dev and prod. */
@@ -51,6 +50,8 @@ export default class Init extends PulpoCommand {
 
   async run() {
     const { flags } = await this.parse(Init)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const { DEFAULT_FILE } = await import('../config/source.js')
     const file = resolve(DEFAULT_FILE)
     if (existsSync(file) && !flags.force) {
       throw new PulpoError('exists', `${DEFAULT_FILE} already exists`, { hints: ['pass --force to overwrite it'] })

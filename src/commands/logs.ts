@@ -1,8 +1,5 @@
 import { Args, Flags } from '@oclif/core'
 import { configFlags, PulpoCommand } from '../base.js'
-import { backendFor } from '../app/backends.js'
-import { loadProject } from '../config/load.js'
-import { mask } from '../config/resolve.js'
 
 export default class Logs extends PulpoCommand {
   static summary = "Show the services' logs, merged with a coloured prefix per service"
@@ -18,6 +15,8 @@ export default class Logs extends PulpoCommand {
 
   async run() {
     const { flags, argv } = await this.parse(Logs)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const [{ backendFor }, { loadProject }, { mask }] = await Promise.all([import('../app/backends.js'), import('../config/load.js'), import('../config/resolve.js')])
     const tail = flags.tail === 'all' ? Infinity : Number(flags.tail)
     if (!Number.isInteger(tail) && tail !== Infinity) this.error(`--tail must be a number or "all", not '${flags.tail}'`, { exit: 2 })
     const project = loadProject({ config: flags.config, env: flags.env })

@@ -1,10 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
-import { backendFor } from '../app/backends.js'
-import { planFor } from '../app/plan.js'
-import { loadProject } from '../config/load.js'
-import { renderPlan } from '../plan/render.js'
 
 export default class PlanCommand extends PulpoCommand {
   static summary = 'Show what `pulpo up` would change: desired (pulpo.yaml) vs actual (what runs)'
@@ -19,6 +15,8 @@ export default class PlanCommand extends PulpoCommand {
 
   async run() {
     const { flags, argv } = await this.parse(PlanCommand)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const [{ backendFor }, { planFor }, { loadProject }, { renderPlan }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../plan/render.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const { plan, notes } = await planFor(project, backendFor(project), { only: argv as string[], prune: flags['prune-indexes'] })
     const changes = plan.summary.create + plan.summary.update + plan.summary.delete + plan.datamodels.filter((m) => m.state === 'drifted').length

@@ -1,11 +1,6 @@
 import { Args } from '@oclif/core'
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
-import { applyPlan, failed, renderFailures, withLock } from '../app/apply.js'
-import { backendFor } from '../app/backends.js'
-import { checkServiceNames, planFor } from '../app/plan.js'
-import { loadProject } from '../config/load.js'
-import { mask } from '../config/resolve.js'
 
 export default class Restart extends PulpoCommand {
   static summary = 'Restart services in dependency order (all when none are named)'
@@ -15,6 +10,8 @@ export default class Restart extends PulpoCommand {
 
   async run() {
     const { flags, argv } = await this.parse(Restart)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { checkServiceNames, planFor }, { loadProject }, { mask }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../config/resolve.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const names = (argv as string[]).length ? (argv as string[]) : Object.keys(project.services)
     checkServiceNames(project, names)

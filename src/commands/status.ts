@@ -1,9 +1,5 @@
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
-import { backendFor } from '../app/backends.js'
-import { planFor } from '../app/plan.js'
-import { loadProject } from '../config/load.js'
-import { renderDatabases, renderStatus, statusRows } from '../render/status.js'
 
 export default class Status extends PulpoCommand {
   static summary = 'Every service, desired vs actual: health, pid, ports, uptime, restarts and the pending action'
@@ -12,6 +8,8 @@ export default class Status extends PulpoCommand {
 
   async run() {
     const { flags } = await this.parse(Status)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const [{ backendFor }, { planFor }, { loadProject }, { renderDatabases, renderStatus, statusRows }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../render/status.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const { plan, actual, notes, servers } = await planFor(project, backendFor(project))
     const rows = statusRows(Object.keys(project.services), actual, plan)

@@ -1,7 +1,5 @@
 import { resolve } from 'node:path'
 import { Command, Flags } from '@oclif/core'
-import { StateDir } from '../backends/local/paths.js'
-import { Supervisor } from '../backends/local/supervisor.js'
 
 /** The background supervisor of a project's local services; started by `pulpo up`, not by users. */
 export default class Supervise extends Command {
@@ -11,6 +9,8 @@ export default class Supervise extends Command {
 
   async run() {
     const { flags } = await this.parse(Supervise)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const [{ StateDir }, { Supervisor }] = await Promise.all([import('../backends/local/paths.js'), import('../backends/local/supervisor.js')])
     await new Supervisor(new StateDir(resolve(flags.dir))).serve()
     // Serve until shut down: the server keeps the event loop alive.
     await new Promise(() => {})

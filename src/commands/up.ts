@@ -1,12 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
-import { applyPlan, failed, renderFailures, withLock } from '../app/apply.js'
-import { backendFor } from '../app/backends.js'
-import { applyDatamodels } from '../app/datamodels.js'
-import { planFor } from '../app/plan.js'
-import { loadProject } from '../config/load.js'
-import { mask } from '../config/resolve.js'
 
 export default class Up extends PulpoCommand {
   static summary = 'Start the services: apply only the difference, in dependency order, waiting until ready'
@@ -21,6 +15,8 @@ export default class Up extends PulpoCommand {
 
   async run() {
     const { flags, argv } = await this.parse(Up)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { applyDatamodels }, { planFor }, { loadProject }, { mask }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../config/load.js'), import('../config/resolve.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const backend = backendFor(project)
     const json = this.jsonEnabled()

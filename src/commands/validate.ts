@@ -1,6 +1,5 @@
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
-import { validateConfig } from '../config/load.js'
 import { problemJson, renderProblems } from '../render/problems.js'
 
 export default class Validate extends PulpoCommand {
@@ -10,6 +9,8 @@ export default class Validate extends PulpoCommand {
 
   async run() {
     const { flags } = await this.parse(Validate)
+    // Loaded here, not at the top: every command module is evaluated at start-up.
+    const { validateConfig } = await import('../config/load.js')
     const v = validateConfig({ config: flags.config, env: flags.env })
     if (v.problems.length) process.exitCode = 1
     if (this.jsonEnabled()) return { valid: v.problems.length === 0, file: v.source.file, environment: v.envName, errors: v.problems.map(problemJson) }
