@@ -1,0 +1,206 @@
+/**
+ * When services fail: a crash during start, a port already in use, and the restart policies with
+ * their backoff. Real processes; order from recorded timestamps, never durations.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import net from 'node:net'
+import { alive, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, show, svc, TestProject, until, type StatusRow } from './helpers.js'
+
+before(ensureBinary)
+after(cleanupAll)
+
+describe('a failed start', () => {
+  test('exits 1, names the service and why, prints its last log lines, skips its dependents, leaves the rest running', async () => {
+    const [apiPort] = await freePorts(1)
+    const p = new TestProject(`version: 1
+project: crash
+services:
+  db:
+    command: ${svc('db', '--ready-line', 'db ready')}
+    ready: { log: db ready }
+  api:
+    command: ${svc('api', '--lines', '30', '--exit', '3')}
+    port: ${apiPort}
+    ready: { http: /health }
+    depends_on: { db: healthy }
+  web:
+    command: ${svc('web')}
+    depends_on: { api: healthy }
+  other:
+    command: ${svc('other')}
+`)
+    const r = await p.run(['up'])
+    assert.equal(r.exitCode, 1, show(r))
+    assertNoStackTrace(r)
+    assert.match(r.stderr, /✖ api: exited with code 3/, show(r))
+    // The last 20 lines of its log: lines 12..30 and its goodbye.
+    assert.match(r.stderr, /last 20 log lines of api/, show(r))
+    assert.match(r.stderr, /│ api line 12$/m)
+    assert.match(r.stderr, /│ api line 30$/m)
+    assert.match(r.stderr, /│ api exiting with 3$/m)
+    assert.doesNotMatch(r.stderr, /api line 11$/m, 'only the last lines are shown')
+    assert.match(r.stderr, /not started: web \(api failed\)/, show(r))
+    assert.deepEqual(p.eventsOf('web'), [], 'web never started')
+
+    const rows = Object.fromEntries((await p.status()).services.map((s) => [s.name, s]))
+    assert.equal(rows.db.actual, 'running')
+    assert.equal(rows.other.actual, 'running')
+    assert.ok(alive(rows.db.pid) && alive(rows.other.pid), 'db and other still run')
+    assert.equal(rows.api.actual, 'exited')
+    assert.equal(rows.api.exit_code, 3)
+    assert.equal(rows.web.actual, 'absent')
+  })
+
+  test('up --json reports each service: done, failed (with reason and logs) or skipped', async () => {
+    const p = new TestProject(`version: 1
+project: crashjson
+services:
+  bad:
+    command: ${svc('bad', '--lines', '2', '--delay', '0.3', '--exit', '1')}
+    ready: { log: never }
+  dep:
+    command: ${svc('dep')}
+    depends_on: { bad: healthy }
+  ok:
+    command: ${svc('ok')}
+`)
+    const out = await p.json<{ results: { service: string; status: string; reason?: string; logs?: string[] }[] }>(['up'], 1)
+    const by = Object.fromEntries(out.results.map((r) => [r.service, r]))
+    assert.equal(by.ok.status, 'done')
+    assert.equal(by.bad.status, 'failed')
+    assert.match(by.bad.reason!, /exited with code 1/)
+    assert.deepEqual(by.bad.logs, ['bad line 1', 'bad line 2', 'bad exiting with 1'])
+    assert.equal(by.dep.status, 'skipped')
+    assert.match(by.dep.reason!, /bad failed/)
+  })
+
+  test('crashing during start with restart: on-failure retries, then fails up once it gives up', async () => {
+    const p = new TestProject(`version: 1
+project: crashloop
+services:
+  flaky:
+    command: ${svc('flaky', '--exit', '1')}
+    ready: { log: never }
+    restart: on-failure
+    max_restarts: 2
+    backoff: 100ms
+  dep:
+    command: ${svc('dep')}
+    depends_on: { flaky: healthy }
+`)
+    const r = await p.run(['up'])
+    assert.equal(r.exitCode, 1, show(r))
+    assert.match(r.stderr, /flaky: exited with code 1; gave up after 2 restarts/, show(r))
+    assert.equal(p.eventsOf('flaky', 'start').length, 3, p.eventLog())
+    assert.deepEqual(p.eventsOf('dep'), [])
+  })
+})
+
+describe('a port already in use', () => {
+  test('is reported before starting, with the pid that holds it; nothing is started in its place', async () => {
+    const [port] = await freePorts(1)
+    const holder = net.createServer()
+    await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port }, resolve))
+    const p = new TestProject(`version: 1
+project: busy
+services:
+  api:
+    command: ${svc('api', '--http', port)}
+    port: ${port}
+    ready: { http: /health }
+  web:
+    command: ${svc('web')}
+    depends_on: [api]
+  other:
+    command: ${svc('other')}
+`)
+    try {
+      const r = await p.run(['up'])
+      assert.equal(r.exitCode, 1, show(r))
+      assertNoStackTrace(r)
+      assert.match(r.stderr, new RegExp(`api: port ${port} is already in use by pid ${process.pid}\\b`), show(r))
+      assert.match(r.stderr, /not started: web \(api failed\)/, show(r))
+      assert.deepEqual(p.eventsOf('api'), [], 'api was not started')
+      assert.deepEqual(p.eventsOf('web'), [])
+      await p.when('other', 'start')
+    } finally {
+      await new Promise((r) => holder.close(r))
+    }
+    // Once the port is free, up converges.
+    await p.up()
+    assert.equal((await p.service('api')).health, 'healthy')
+    await p.when('web', 'start')
+  })
+})
+
+// A service that runs a moment, then exits with `code`; how often it runs under each policy.
+const POLICIES: { policy: string; code: number; max?: number; runs: number; restarts: number }[] = [
+  { policy: 'no', code: 1, runs: 1, restarts: 0 },
+  { policy: 'on-failure', code: 0, runs: 1, restarts: 0 },
+  { policy: 'on-failure', code: 2, max: 2, runs: 3, restarts: 2 },
+  { policy: 'always', code: 0, max: 2, runs: 3, restarts: 2 },
+  { policy: 'always', code: 5, max: 1, runs: 2, restarts: 1 },
+]
+
+describe('restart policies', () => {
+  for (const c of POLICIES) {
+    test(`restart: ${c.policy}${c.max !== undefined ? `, max_restarts: ${c.max}` : ''}, exit ${c.code}: runs ${c.runs} time(s), then stays exited`, async () => {
+      const p = new TestProject(`version: 1
+project: policy
+services:
+  s:
+    command: ${svc('s', '--crash-after', '0.3', '--crash-code', c.code)}
+    restart: ${c.policy}
+${c.max !== undefined ? `    max_restarts: ${c.max}\n` : ''}    backoff: 100ms
+`)
+      await p.up()
+      let row: StatusRow | undefined
+      await until(async () => (row = await p.service('s')).actual === 'exited' && p.eventsOf('s', 'exit').length >= c.runs, 's has exited for good', () => `${JSON.stringify(row)}\n${p.eventLog()}`)
+      assert.equal(p.eventsOf('s', 'start').length, c.runs, p.eventLog())
+      assert.equal(row!.restarts, c.restarts)
+      assert.equal(row!.exit_code, c.code)
+      assert.equal(row!.action, 'create')
+      assert.deepEqual(row!.reasons, [`not running (exited with code ${c.code})`])
+      // Each run is a new process.
+      const pids = p.eventsOf('s', 'start').map((e) => e.pid)
+      assert.equal(new Set(pids).size, pids.length)
+    })
+  }
+
+  test('a crash after being up is restarted in place: new pid, restarts counted, status running', async () => {
+    const p = new TestProject(`version: 1
+project: heal
+services:
+  s:
+    command: ${svc('s', '--crash-after', '0.5')}
+    restart: always
+    backoff: 100ms
+`)
+    await p.up()
+    const first = await p.when('s', 'start')
+    await until(() => p.eventsOf('s', 'start').length >= 2, 's restarted', () => p.eventLog())
+    const row = await p.service('s')
+    assert.ok(row.restarts >= 1, JSON.stringify(row))
+    assert.notEqual(p.last('s', 'start').pid, first.pid)
+  })
+
+  test('backoff doubles: each wait before a restart is longer than the one before', async () => {
+    const p = new TestProject(`version: 1
+project: backoff
+services:
+  s:
+    command: ${svc('s', '--crash-after', '0')}
+    restart: on-failure
+    max_restarts: 3
+    backoff: 400ms
+`)
+    await p.up()
+    await until(async () => (await p.service('s')).actual === 'exited' && p.eventsOf('s', 'start').length === 4, 's gave up after 3 restarts', () => p.eventLog())
+    const exits = p.eventsOf('s', 'exit')
+    const starts = p.eventsOf('s', 'start')
+    // The wait before restart i: from the exit of run i to the start of run i+1.
+    const waits = [0, 1, 2].map((i) => starts[i + 1].t - exits[i].t)
+    assert.ok(waits[0] < waits[1] && waits[1] < waits[2], `waits should grow: ${waits.map((w) => `${Number(w / 1_000_000n)}ms`).join(', ')}`)
+  })
+})
