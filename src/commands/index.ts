@@ -1,9 +1,12 @@
 import { commands as helpCommands } from '@oclif/plugin-help'
+import Compile from './compile.js'
 import Config from './config.js'
 import Down from './down.js'
 import Init from './init.js'
 import Logs from './logs.js'
 import Plan from './plan.js'
+import PrefectFlows from './prefect/flows.js'
+import PrefectRun from './prefect/run.js'
 import Restart from './restart.js'
 import Status from './status.js'
 import Supervise from './supervise.js'
@@ -16,11 +19,14 @@ import Validate from './validate.js'
  */
 export const commands = {
   ...helpCommands,
+  compile: Compile,
   config: Config,
   down: Down,
   init: Init,
   logs: Logs,
   plan: Plan,
+  'prefect:flows': PrefectFlows,
+  'prefect:run': PrefectRun,
   restart: Restart,
   status: Status,
   supervise: Supervise,

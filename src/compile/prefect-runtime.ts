@@ -1,0 +1,93 @@
+import { GENERATED_HEADER } from './python.js'
+
+/** Helpers the generated flows import: starting children concurrently, calling plain functions. */
+export const RUNTIME_PY = `${GENERATED_HEADER}
+"""Runtime helpers for the generated flows."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any, Awaitable, Callable
+
+
+async def _resolve(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def _after(fn: Callable[..., Awaitable[Any]], kwargs: dict[str, Any]) -> Any:
+    # Inputs are the futures of sibling steps: wait for them, then run this step.
+    resolved = {name: await _resolve(value) for name, value in kwargs.items()}
+    return await fn(**resolved)
+
+
+def start(fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> asyncio.Future:
+    """Starts a step now; it waits for its inputs (futures among kwargs) before it runs."""
+    return asyncio.ensure_future(_after(fn, kwargs))
+
+
+async def call(fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Calls an operation: awaited if async, else in a worker thread so siblings keep running."""
+    if inspect.iscoroutinefunction(fn):
+        return await fn(**kwargs)
+    return await asyncio.to_thread(fn, **kwargs)
+`
+
+/**
+ * Runs one compiled flow for \`pulpo prefect run\`: the request (flow, parameters) comes as JSON on
+ * stdin, never on a command line; the outcome goes as one JSON object to file descriptor 3, so the
+ * flow's own output on stdout and stderr stays the user's.
+ */
+export const RUNNER_PY = `${GENERATED_HEADER}
+"""Runs a compiled flow for \`pulpo prefect run\`."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import sys
+import traceback
+
+
+def _report(outcome: dict) -> None:
+    with os.fdopen(3, "w") as out:
+        json.dump(outcome, out, default=str)
+
+
+def main() -> int:
+    request = json.load(sys.stdin)
+    for path in reversed(request["sys_path"]):
+        sys.path.insert(0, path)
+    try:
+        from prefect.states import State  # noqa: F401  (fails early when Prefect is missing)
+    except ImportError as exc:
+        _report({"state": "MISSING_PREFECT", "error": str(exc)})
+        return 1
+    try:
+        module = importlib.import_module(request["module"])
+        flow_fn = getattr(module, request["function"])
+    except Exception as exc:  # the user's code may fail to import
+        _report({"state": "IMPORT_FAILED", "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+        return 1
+    try:
+        state = asyncio.run(flow_fn(**request["params"], return_state=True))
+    except Exception as exc:  # e.g. parameters Prefect refused
+        _report({"state": "FAILED", "error": f"{type(exc).__name__}: {exc}"})
+        return 1
+    outcome = {"state": state.type.value, "flow_run_id": str(state.state_details.flow_run_id), "message": state.message}
+    if state.is_completed():
+        outcome["result"] = state.result()
+    else:
+        try:
+            state.result(raise_on_failure=True)
+        except BaseException as exc:  # the operation's own exception
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
+    _report(outcome)
+    return 0 if state.is_completed() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+`

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Backend } from '../backends/backend.js'
+import { compileProject, RUN_CACHE, syncRunCache } from '../compile/index.js'
+import type { FlowEntry } from '../compile/prefect.js'
+import type { Project } from '../config/resolve.js'
+import { PulpoError } from '../errors.js'
+import { didYouMean } from '../util/didyoumean.js'
+
+/** The outcome of a flow run, as `pulpo prefect run --json` prints it. */
+export interface FlowOutcome {
+  flow: string
+  state: string
+  result?: unknown
+  flow_run_id?: string
+  error?: string
+  message?: string
+  api_url?: string
+}
+
+/** A flow by any name `pulpo prefect run` accepts: `scraping_flow`, `scraping`, `scraping.stepstone`. */
+export function findFlow(flows: FlowEntry[], name: string): FlowEntry {
+  const found = flows.find((f) => f.name === name || f.aliases.includes(name))
+  if (found) return found
+  const names = flows.map((f) => f.name)
+  throw new PulpoError('unknown-flow', `no flow '${name}'`, {
+    exitCode: 2,
+    hints: [didYouMean(name, [...names, ...flows.flatMap((f) => f.aliases)]), names.length ? `flows: ${names.join(', ')}` : 'pulpo.yaml declares no operations'].filter((h): h is string => Boolean(h)),
+  })
+}
+
+/** Parameters from `--params JSON` and `--param k=v` (these win), checked against the flow's. */
+export function flowParameters(flow: FlowEntry, json: string | undefined, pairs: string[]): Record<string, unknown> {
+  let params: Record<string, unknown> = {}
+  if (json) {
+    try {
+      params = JSON.parse(json)
+    } catch (e) {
+      throw new PulpoError('usage', `--params is not valid JSON: ${(e as Error).message}`, { exitCode: 2 })
+    }
+    if (!params || typeof params !== 'object' || Array.isArray(params)) throw new PulpoError('usage', '--params must be a JSON object', { exitCode: 2 })
+  }
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new PulpoError('usage', `--param ${pair}: write it as name=value`, { exitCode: 2 })
+    params[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  const known = flow.params.map((p) => p.name)
+  for (const name of Object.keys(params)) {
+    if (!known.includes(name)) throw new PulpoError('usage', `${flow.name} has no parameter '${name}'`, { exitCode: 2, hints: [didYouMean(name, known) ?? (known.length ? `parameters: ${known.join(', ')}` : `${flow.name} takes no parameters`)] })
+  }
+  const missing = flow.params.filter((p) => p.required && !(p.name in params))
+  if (missing.length) throw new PulpoError('usage', `${flow.name} needs ${missing.map((p) => `${p.name} (${p.type})`).join(', ')}`, { exitCode: 2, hints: [`pass --param ${missing[0].name}=...`] })
+  return params
+}
+
+/** The project's Prefect API, when its prefect service runs; else undefined (ephemeral mode). */
+export async function prefectApiUrl(project: Project, backend: Backend): Promise<string | undefined> {
+  const prefect = Object.values(project.services).find((s) => s.kind === 'prefect')
+  if (!prefect) return undefined
+  const { actual } = await backend.observe(project)
+  const a = actual.find((x) => x.name === prefect.name)
+  if (!a || a.state !== 'running' || a.health === 'unhealthy') return undefined
+  const host = project.mode === 'docker' || project.bind === '0.0.0.0' ? '127.0.0.1' : project.bind
+  return `http://${host}:${prefect.port ?? 4200}/api`
+}
+
+/**
+ * Runs a compiled flow with the project's Python: compiles first if run_cache/ is stale, passes the
+ * parameters as JSON on stdin (never through a shell or into code), lets the flow's logs through,
+ * and reads its outcome from file descriptor 3.
+ */
+export async function runFlow(project: Project, flow: FlowEntry, params: Record<string, unknown>, opts: { apiUrl?: string; logsTo: 'stdout' | 'stderr'; signal?: AbortSignal }): Promise<FlowOutcome> {
+  syncRunCache(project.dir, compileProject(project).files)
+  const python = project.python
+  if (python.includes('/') && !existsSync(python)) {
+    throw new PulpoError('python-missing', `the project's Python ${python} does not exist`, { hints: ['create it (python3 -m venv .venv && .venv/bin/pip install prefect), or set python: in pulpo.yaml'] })
+  }
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...project.env, PYTHONUNBUFFERED: '1' }
+  if (opts.apiUrl) env.PREFECT_API_URL = opts.apiUrl
+  const request = { module: flow.module, function: flow.function, params, sys_path: [join(project.dir, RUN_CACHE), ...project.pythonPath] }
+  const out = opts.logsTo === 'stdout' ? 'inherit' : process.stderr
+  const child = spawn(python, [join(project.dir, RUN_CACHE, 'orchestration', '_run.py')], { cwd: project.dir, env, stdio: ['pipe', out, 'inherit', 'pipe'], signal: opts.signal })
+  let report = ''
+  const outcomeStream = child.stdio[3] as NodeJS.ReadableStream
+  outcomeStream.setEncoding('utf8')
+  outcomeStream.on('data', (d: string) => (report += d))
+  child.stdin!.end(JSON.stringify(request))
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new PulpoError('python-missing', `cannot run ${python}: not found`, { hints: ['set python: in pulpo.yaml, or create .venv with Prefect installed'] }) : e),
+    )
+    child.once('close', resolve)
+  })
+  let outcome: { state: string; result?: unknown; flow_run_id?: string; error?: string; message?: string; traceback?: string }
+  try {
+    outcome = JSON.parse(report)
+  } catch {
+    if (opts.signal?.aborted) throw new PulpoError('interrupted', `${flow.name} was interrupted`, { exitCode: 130 })
+    throw new PulpoError('flow-crashed', `${flow.name}: the Python process ended (exit ${code}) without reporting an outcome`)
+  }
+  if (outcome.state === 'MISSING_PREFECT') {
+    throw new PulpoError('prefect-missing', `Prefect is not installed in ${python}: ${outcome.error}`, { hints: [`install it: ${python} -m pip install 'prefect>=3,<4'`] })
+  }
+  if (outcome.state === 'IMPORT_FAILED') {
+    throw new PulpoError('flow-import', `cannot load ${flow.name}: ${outcome.error}`, { hints: ['check the run: targets in pulpo.yaml and python_path'] })
+  }
+  return { flow: flow.name, state: outcome.state, ...(outcome.result !== undefined ? { result: outcome.result } : {}), ...(outcome.flow_run_id ? { flow_run_id: outcome.flow_run_id } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.message ? { message: outcome.message } : {}), ...(opts.apiUrl ? { api_url: opts.apiUrl } : {}) }
+}
