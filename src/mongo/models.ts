@@ -34,6 +34,8 @@ export interface ModelChange {
   /** For a person: `add index url_1 { url: 1 } unique`. */
   detail: string
   index?: IndexSpec
+  /** change-index: the index as the server has it, dropped before `index` is created. */
+  from?: IndexSpec
 }
 
 /** MongoDB's default index name: `url_1`, `source_1_title_-1`. */
@@ -71,8 +73,51 @@ export function modelSpecs(project: Project): ModelSpec[] {
 const describeIndex = (ix: IndexSpec) =>
   `${ix.name} ${JSON.stringify(ix.key).replace(/"/g, '').replace(/,/g, ', ').replace(/:/g, ': ')}${ix.unique ? ' unique' : ''}${ix.sparse ? ' sparse' : ''}${ix.expireAfterSeconds !== undefined ? ` ttl ${ix.expireAfterSeconds}s` : ''}`
 
-const sameIndex = (a: IndexSpec, b: IndexSpec) =>
-  JSON.stringify(Object.entries(a.key)) === JSON.stringify(Object.entries(b.key)) && !!a.unique === !!b.unique && !!a.sparse === !!b.sparse && a.expireAfterSeconds === b.expireAfterSeconds
+/**
+ * A key pattern in a comparable form. The fields of a text index are one group whose order does not
+ * matter (the server reports them from its `weights`, by name), so a run of them is sorted.
+ */
+function keyForm(key: Record<string, number | string>): string {
+  const out: [string, number | string][] = []
+  let run: [string, number | string][] = []
+  for (const e of [...Object.entries(key), undefined]) {
+    if (e?.[1] === 'text') {
+      run.push(e)
+      continue
+    }
+    out.push(...run.sort(([a], [b]) => a.localeCompare(b)))
+    run = []
+    if (e) out.push(e)
+  }
+  return JSON.stringify(out)
+}
+
+const sameKey = (a: IndexSpec, b: IndexSpec) => keyForm(a.key) === keyForm(b.key)
+const sameIndex = (a: IndexSpec, b: IndexSpec) => sameKey(a, b) && !!a.unique === !!b.unique && !!a.sparse === !!b.sparse && a.expireAfterSeconds === b.expireAfterSeconds
+
+/**
+ * An index as listIndexes reports it, in pulpo's terms (pure). MongoDB reports a text index's key
+ * as `{ _fts: 'text', _ftsx: 1 }` with its fields in `weights`: the fields are put back, or the
+ * index would look changed on every run.
+ */
+export function serverIndex(doc: Record<string, unknown>): IndexSpec {
+  const raw = doc.key as Record<string, number | string>
+  let key = raw
+  if ('_fts' in raw && doc.weights && typeof doc.weights === 'object') {
+    key = {}
+    for (const [f, d] of Object.entries(raw)) {
+      if (f === '_fts') for (const w of Object.keys(doc.weights as object)) key[w] = 'text'
+      else if (f !== '_ftsx') key[f] = d
+    }
+  }
+  return {
+    name: String(doc.name),
+    key,
+    ...(doc.unique ? { unique: true } : {}),
+    ...(doc.sparse ? { sparse: true } : {}),
+    ...(doc.expireAfterSeconds !== undefined ? { expireAfterSeconds: Number(doc.expireAfterSeconds) } : {}),
+  }
+}
 
 /** A deterministic form of a JSON value, for comparing validators whatever their key order. */
 export function canonical(v: unknown): string {
@@ -83,7 +128,9 @@ export function canonical(v: unknown): string {
 
 /**
  * What to do to bring a collection to its datamodel (pure). Indexes the database has and pulpo.yaml
- * does not are `extra-index` (reported) unless `prune`, then `drop-index`.
+ * does not are `extra-index` (reported) unless `prune`, then `drop-index`. An index renamed in
+ * pulpo.yaml (same keys, new name) is a `change-index` from the old one: the server refuses a
+ * second index on the same keys, so adding it beside the old one would fail.
  */
 export function diffModel(spec: ModelSpec, state: ModelState, opts: { prune?: boolean } = {}): ModelChange[] {
   const changes: ModelChange[] = []
@@ -92,14 +139,18 @@ export function diffModel(spec: ModelSpec, state: ModelState, opts: { prune?: bo
     changes.push({ kind: 'set-validator', detail: spec.validator ? (state.validator ? 'change the $jsonSchema validator' : 'set the $jsonSchema validator') : 'remove the validator' })
   }
   const have = new Map(state.indexes.filter((i) => i.name !== '_id_').map((i) => [i.name, i]))
-  for (const want of spec.indexes) {
-    const got = have.get(want.name)
-    if (!got) changes.push({ kind: 'add-index', detail: `add index ${describeIndex(want)}`, index: want })
-    else if (!sameIndex(want, got)) changes.push({ kind: 'change-index', detail: `change index ${describeIndex(got)} to ${describeIndex(want)}`, index: want })
-  }
   const wanted = new Set(spec.indexes.map((i) => i.name))
+  const renamed = new Set<string>()
+  for (const want of spec.indexes) {
+    const got = have.get(want.name) ?? [...have.values()].find((i) => !wanted.has(i.name) && !renamed.has(i.name) && sameKey(i, want))
+    if (!got) changes.push({ kind: 'add-index', detail: `add index ${describeIndex(want)}`, index: want })
+    else if (got.name !== want.name) {
+      renamed.add(got.name)
+      changes.push({ kind: 'change-index', detail: `rename index ${describeIndex(got)} to ${describeIndex(want)}`, index: want, from: got })
+    } else if (!sameIndex(want, got)) changes.push({ kind: 'change-index', detail: `change index ${describeIndex(got)} to ${describeIndex(want)}`, index: want, from: got })
+  }
   for (const got of have.values()) {
-    if (wanted.has(got.name)) continue
+    if (wanted.has(got.name) || renamed.has(got.name)) continue
     changes.push(opts.prune ? { kind: 'drop-index', detail: `drop index ${describeIndex(got)}`, index: got } : { kind: 'extra-index', detail: `index ${describeIndex(got)} is not in pulpo.yaml (kept; --prune-indexes drops it)`, index: got })
   }
   return changes
