@@ -162,6 +162,10 @@ export class LocalBackend implements Backend {
     if (opts.volumes) {
       if (services.length) for (const s of services) rmSync(dirs.data(s), { recursive: true, force: true })
       else rmSync(dirs.dataRoot, { recursive: true, force: true })
+    } else {
+      // Only `persist: true` data survives down (the contract): without it a service's data dir is
+      // scratch space that lives as long as its process, like a container's own filesystem.
+      for (const r of results) if (r.status === 'done' && !project.services[r.service]?.persist) rmSync(dirs.data(r.service), { recursive: true, force: true })
     }
     return results
   }
