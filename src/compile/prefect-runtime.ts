@@ -56,6 +56,13 @@ def _report(outcome: dict) -> None:
         json.dump(outcome, out, default=str)
 
 
+async def _run_deployment(request: dict):
+    from prefect.deployments import run_deployment
+
+    flow_run = await run_deployment(name=request["deployment"], parameters=request["params"], timeout=None)
+    return flow_run.state
+
+
 def main() -> int:
     request = json.load(sys.stdin)
     for path in reversed(request["sys_path"]):
@@ -65,17 +72,25 @@ def main() -> int:
     except ImportError as exc:
         _report({"state": "MISSING_PREFECT", "error": str(exc)})
         return 1
-    try:
-        module = importlib.import_module(request["module"])
-        flow_fn = getattr(module, request["function"])
-    except Exception as exc:  # the user's code may fail to import
-        _report({"state": "IMPORT_FAILED", "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
-        return 1
-    try:
-        state = asyncio.run(flow_fn(**request["params"], return_state=True))
-    except Exception as exc:  # e.g. parameters Prefect refused
-        _report({"state": "FAILED", "error": f"{type(exc).__name__}: {exc}"})
-        return 1
+    if request.get("deployment"):
+        # Through the server: a flow run of the deployment, executed by the project's runner.
+        try:
+            state = asyncio.run(_run_deployment(request))
+        except Exception as exc:
+            _report({"state": "DEPLOYMENT_FAILED", "error": f"{type(exc).__name__}: {exc}"})
+            return 1
+    else:
+        try:
+            module = importlib.import_module(request["module"])
+            flow_fn = getattr(module, request["function"])
+        except Exception as exc:  # the user's code may fail to import
+            _report({"state": "IMPORT_FAILED", "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+            return 1
+        try:
+            state = asyncio.run(flow_fn(**request["params"], return_state=True))
+        except Exception as exc:  # e.g. parameters Prefect refused
+            _report({"state": "FAILED", "error": f"{type(exc).__name__}: {exc}"})
+            return 1
     outcome = {"state": state.type.value, "flow_run_id": str(state.state_details.flow_run_id), "message": state.message}
     if state.is_completed():
         outcome["result"] = state.result()
@@ -90,4 +105,73 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+`
+
+/**
+ * The project's runner (a `kind: prefect-serve` service): registers every compiled flow as a
+ * deployment of the project's Prefect server and executes their runs (Prefect's `serve`). It
+ * prints a line once the deployments are registered, which is its readiness.
+ */
+export const SERVE_PY = `${GENERATED_HEADER}
+"""Serves the compiled flows as deployments of the project's Prefect server."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import pathlib
+import sys
+
+from prefect import aserve
+
+READY_LINE = "pulpo: deployments registered"
+
+
+async def main() -> None:
+    registry = json.loads((pathlib.Path(__file__).parent / "registry.json").read_text())
+    deployments = []
+    for entry in registry["flows"]:
+        flow_fn = getattr(importlib.import_module(entry["module"]), entry["function"])
+        deployments.append(await flow_fn.ato_deployment(name=entry["name"]))
+    for deployment in deployments:
+        await deployment.apply()
+    print(f"{READY_LINE}: {', '.join(d.name for d in deployments)}", flush=True)
+    await aserve(*deployments, print_starting_message=False)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
+`
+
+/** `pulpo prefect deploy`: registers deployments of the named flows (JSON on stdin) with the server. */
+export const DEPLOY_PY = `${GENERATED_HEADER}
+"""Registers deployments of compiled flows for \`pulpo prefect deploy\`."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import sys
+
+
+async def main() -> int:
+    request = json.load(sys.stdin)
+    for path in reversed(request["sys_path"]):
+        sys.path.insert(0, path)
+    deployed = []
+    for entry in request["flows"]:
+        flow_fn = getattr(importlib.import_module(entry["module"]), entry["function"])
+        deployment = await flow_fn.ato_deployment(name=entry["name"])
+        deployment_id = await deployment.apply()
+        deployed.append({"flow": entry["name"], "deployment": f"{entry['name']}/{entry['name']}", "id": str(deployment_id)})
+    with os.fdopen(3, "w") as out:
+        json.dump({"deployed": deployed}, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
 `

@@ -2,7 +2,7 @@ import type { Project } from '../config/resolve.js'
 import { toMillis } from '../util/duration.js'
 import { flowFunction, flowName, flowParams, inputsOf, leafParams, operationForest, siblingOrder, sinks, taskFunction, type OpNode, type Param } from './operations.js'
 import { GENERATED_HEADER, ident, literal, PY_TYPES } from './python.js'
-import { RUNNER_PY, RUNTIME_PY } from './prefect-runtime.js'
+import { DEPLOY_PY, RUNNER_PY, RUNTIME_PY, SERVE_PY } from './prefect-runtime.js'
 
 /** A generated file: path relative to run_cache/, and its exact content. */
 export interface GeneratedFile {
@@ -145,6 +145,8 @@ export function compilePrefect(project: Project): { files: GeneratedFile[]; flow
   files.push({ path: `${PKG}/__init__.py`, content: `${GENERATED_HEADER}\n"""Prefect flows compiled from the operations in pulpo.yaml."""\n` })
   files.push({ path: `${PKG}/_runtime.py`, content: RUNTIME_PY })
   files.push({ path: `${PKG}/_run.py`, content: RUNNER_PY })
+  files.push({ path: `${PKG}/_serve.py`, content: SERVE_PY })
+  files.push({ path: `${PKG}/_deploy.py`, content: DEPLOY_PY })
   files.push({ path: `${PKG}/registry.json`, content: JSON.stringify({ generated_by: 'pulpo', project: project.name, flows }, null, 2) + '\n' })
   return { files: files.sort((a, b) => a.path.localeCompare(b.path)), flows }
 }

@@ -346,6 +346,21 @@ function checkInputs(ctx: CheckContext, names: string[]): Problem[] {
   return out
 }
 
+/** A runner of the compiled flows needs the Prefect server it registers them with. */
+const checkPrefectServe: Check = (ctx) => {
+  const services = entries(ctx.raw.services).filter(([, s]) => isRecord(s))
+  const servers = services.filter(([, s]) => s.kind === 'prefect').map(([n]) => n)
+  return services
+    .filter(([, s]) => s.kind === 'prefect-serve')
+    .flatMap(([name]) => (servers.length === 1 ? [] : [problem(ctx, 'prefect-serve', ['services', name, 'kind'], servers.length ? `'${name}' (kind: prefect-serve) needs exactly one prefect service, and there are ${servers.length}` : `'${name}' (kind: prefect-serve) needs a service of kind: prefect to register its deployments with`, 'add a service with kind: prefect')]))
+}
+
+/** A standalone runs on its own: inputs name siblings inside a group. */
+const checkStandaloneInputs: Check = (ctx) =>
+  entries(ctx.raw.operations)
+    .filter(([name, op]) => !name.includes('.') && isRecord(op) && Array.isArray(op.inputs) && op.inputs.length)
+    .map(([name]) => problem(ctx, 'inputs', ['operations', name, 'inputs'], `'${name}' is a standalone (a top-level operation): it runs in a flow of its own and takes no inputs`, 'put it and its inputs in a group, e.g. checks.' + name))
+
 /** All semantic checks, in the order their problems read best. */
 export const CHECKS: readonly Check[] = [
   checkVersion,
@@ -363,6 +378,8 @@ export const CHECKS: readonly Check[] = [
   checkPaths,
   checkDatamodels,
   checkOperations,
+  checkStandaloneInputs,
+  checkPrefectServe,
 ]
 
 export function semanticProblems(ctx: CheckContext): Problem[] {

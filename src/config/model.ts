@@ -1,7 +1,7 @@
 /** The shapes of pulpo.yaml as written (after schema validation), before environments apply. */
 
 export type Mode = 'local' | 'docker'
-export type Kind = 'process' | 'mongodb' | 'prefect'
+export type Kind = 'process' | 'mongodb' | 'prefect' | 'prefect-serve'
 export type Condition = 'started' | 'healthy' | 'completed'
 export type Duration = string | number
 
@@ -93,7 +93,10 @@ export interface RawConfig {
 }
 
 /** Kinds that bring their own readiness probe. */
-export const KINDS_WITH_PROBE: ReadonlySet<string> = new Set(['mongodb', 'prefect'])
+export const KINDS_WITH_PROBE: ReadonlySet<string> = new Set(['mongodb', 'prefect', 'prefect-serve'])
+
+/** What a `prefect-serve` service prints once its deployments are registered (see compile/prefect-runtime.ts). */
+export const SERVE_READY_LINE = 'pulpo: deployments registered'
 export const PROBE_KINDS = ['http', 'tcp', 'exec', 'log', 'mongodb'] as const
 export const PARAM_TYPES = ['str', 'int', 'float', 'bool', 'list', 'dict'] as const
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, isAbsolute, resolve } from 'node:path'
 import { parse as parseDotenv } from 'dotenv'
@@ -6,7 +7,7 @@ import { didYouMean } from '../util/didyoumean.js'
 import { toMillis } from '../util/duration.js'
 import { deepMerge, modeOf, servicesIn } from './environments.js'
 import { interpolate, type InterpolationContext } from './interpolate.js'
-import { dependencies, entries, isRecord, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
+import { dependencies, entries, isRecord, SERVE_READY_LINE, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
 import { locate, pointer, type Source } from './source.js'
 
 /** A readiness probe, normalised. */
@@ -166,6 +167,13 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     const svc = override ? deepMerge(withDepsMap(base), withDepsMap(override)) : base
     services[name] = toService(name, svc, projectEnv, dir)
   }
+  // A runner of the compiled flows talks to the project's Prefect server, and restarts when the
+  // operations (what it serves) change.
+  const prefect = Object.keys(merged).find((n) => merged[n].kind === 'prefect')
+  for (const svc of Object.values(services).filter((s) => s.kind === 'prefect-serve')) {
+    if (prefect && merged[prefect].port !== undefined) svc.env = { PREFECT_API_URL: `${address(prefect, 'url')}/api`, ...svc.env }
+    svc.env.PULPO_FLOWS = createHash('sha256').update(JSON.stringify([raw.operations ?? {}, raw.python_path ?? []])).digest('hex').slice(0, 12)
+  }
   for (const svc of Object.values(services)) for (const [k, v] of Object.entries(svc.env)) if (SECRET_NAME.test(k) && v) secrets.add(v)
 
   const project: Project = {
@@ -235,6 +243,7 @@ function probeOf(svc: RawService, kind: Kind): Probe | undefined {
   if (r?.mongodb) return { ...timing, kind: 'mongodb', port }
   if (kind === 'mongodb') return { ...timing, kind: 'mongodb', port }
   if (kind === 'prefect') return { ...timing, kind: 'http', path: '/api/health', port }
+  if (kind === 'prefect-serve') return { ...timing, kind: 'log', pattern: SERVE_READY_LINE }
   return undefined
 }
 
