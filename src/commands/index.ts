@@ -5,6 +5,7 @@ import Down from './down.js'
 import Init from './init.js'
 import Logs from './logs.js'
 import Plan from './plan.js'
+import PrefectDeploy from './prefect/deploy.js'
 import PrefectFlows from './prefect/flows.js'
 import PrefectRun from './prefect/run.js'
 import Restart from './restart.js'
@@ -25,6 +26,7 @@ export const commands = {
   init: Init,
   logs: Logs,
   plan: Plan,
+  'prefect:deploy': PrefectDeploy,
   'prefect:flows': PrefectFlows,
   'prefect:run': PrefectRun,
   restart: Restart,

@@ -22,6 +22,11 @@ export default class Up extends PulpoCommand {
     const json = this.jsonEnabled()
     return withLock(project, 'up', (s) => !json && this.logToStderr(s), async (signal) => {
       const prune = flags['prune-indexes']
+      // A runner of the compiled flows serves what run_cache/ holds: bring it up to date first.
+      if (Object.values(project.services).some((s) => s.kind === 'prefect-serve')) {
+        const { compileProject, syncRunCache } = await import('../compile/index.js')
+        syncRunCache(project.dir, compileProject(project).files)
+      }
       const { plan } = await planFor(project, backend, { only: argv as string[], datamodels: false })
       const datamodels: { applied: string[]; warnings: string[] } = { applied: [], warnings: [] }
       // A database is prepared once it is healthy and before anything that waits for it starts.

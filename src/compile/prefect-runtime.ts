@@ -51,6 +51,13 @@ import sys
 import traceback
 
 
+def _forget_script_dir() -> None:
+    # Python puts this script's directory first on sys.path; the generated modules there must not
+    # shadow the project's own packages.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+
+
 def _report(outcome: dict) -> None:
     with os.fdopen(3, "w") as out:
         json.dump(outcome, out, default=str)
@@ -64,6 +71,7 @@ async def _run_deployment(request: dict):
 
 
 def main() -> int:
+    _forget_script_dir()
     request = json.load(sys.stdin)
     for path in reversed(request["sys_path"]):
         sys.path.insert(0, path)
@@ -120,6 +128,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import pathlib
 import sys
 
@@ -129,6 +138,8 @@ READY_LINE = "pulpo: deployments registered"
 
 
 async def main() -> None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     registry = json.loads((pathlib.Path(__file__).parent / "registry.json").read_text())
     deployments = []
     for entry in registry["flows"]:
@@ -158,6 +169,8 @@ import sys
 
 
 async def main() -> int:
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     request = json.load(sys.stdin)
     for path in reversed(request["sys_path"]):
         sys.path.insert(0, path)

@@ -125,7 +125,8 @@ export function compilePrefect(project: Project): { files: GeneratedFile[]; flow
   link(forest)
 
   for (const group of forest.filter((n) => !n.operation)) {
-    const module = ident(group.path)
+    // `scraping_flow.py`, not `scraping.py`: a group is often named like the user's own package.
+    const module = ident(`${group.path}_flow`)
     files.push({ path: `${PKG}/${module}.py`, content: moduleCode(postOrder(group), parentOf) })
     for (const n of postOrder(group).filter((x) => !x.operation)) flows.push(entry(n, n === group ? 'flow' : 'subflow', module))
   }

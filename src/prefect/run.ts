@@ -55,6 +55,48 @@ export function flowParameters(flow: FlowEntry, json: string | undefined, pairs:
   return params
 }
 
+const sysPath = (project: Project) => [join(project.dir, RUN_CACHE), ...project.pythonPath]
+
+/**
+ * Runs one of the generated scripts with the project's Python (compiling first if run_cache/ is
+ * stale): the request goes as JSON on stdin, never through a shell or into code; the script's
+ * report comes back on file descriptor 3, so its own output stays the user's.
+ */
+async function runPython(project: Project, script: string, request: unknown, opts: { apiUrl?: string; logsTo: 'stdout' | 'stderr'; signal?: AbortSignal }): Promise<{ report: string; code: number | null }> {
+  syncRunCache(project.dir, compileProject(project).files)
+  const python = project.python
+  if (python.includes('/') && !existsSync(python)) {
+    throw new PulpoError('python-missing', `the project's Python ${python} does not exist`, { hints: ['create it (python3 -m venv .venv && .venv/bin/pip install prefect), or set python: in pulpo.yaml'] })
+  }
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...project.env, PYTHONUNBUFFERED: '1', PREFECT_RESULTS_PERSIST_BY_DEFAULT: 'true' }
+  if (opts.apiUrl) env.PREFECT_API_URL = opts.apiUrl
+  const out = opts.logsTo === 'stdout' ? 'inherit' : process.stderr
+  const child = spawn(python, [join(project.dir, RUN_CACHE, 'orchestration', script)], { cwd: project.dir, env, stdio: ['pipe', out, 'inherit', 'pipe'], signal: opts.signal })
+  let report = ''
+  const reportStream = child.stdio[3] as NodeJS.ReadableStream
+  reportStream.setEncoding('utf8')
+  reportStream.on('data', (d: string) => (report += d))
+  child.stdin!.end(JSON.stringify(request))
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.name === 'AbortError') return resolve(null)
+      reject(e.code === 'ENOENT' ? new PulpoError('python-missing', `cannot run ${python}: not found`, { hints: ['set python: in pulpo.yaml, or create .venv with Prefect installed'] }) : e)
+    })
+    child.once('close', resolve)
+  })
+  return { report, code }
+}
+
+/** Registers deployments of the flows with the project's running Prefect server. */
+export async function deployFlows(project: Project, flows: FlowEntry[], apiUrl: string): Promise<{ flow: string; deployment: string; id: string }[]> {
+  const { report, code } = await runPython(project, '_deploy.py', { flows: flows.map((f) => ({ name: f.name, module: f.module, function: f.function })), sys_path: sysPath(project) }, { apiUrl, logsTo: 'stderr' })
+  try {
+    return JSON.parse(report).deployed
+  } catch {
+    throw new PulpoError('deploy-failed', `registering the deployments failed (the Python process ended with exit ${code}; its output is above)`)
+  }
+}
+
 /** The project's Prefect API, when its prefect service runs; else undefined (ephemeral mode). */
 export async function prefectApiUrl(project: Project, backend: Backend): Promise<string | undefined> {
   const prefect = Object.values(project.services).find((s) => s.kind === 'prefect')
@@ -71,28 +113,14 @@ export async function prefectApiUrl(project: Project, backend: Backend): Promise
  * parameters as JSON on stdin (never through a shell or into code), lets the flow's logs through,
  * and reads its outcome from file descriptor 3.
  */
-export async function runFlow(project: Project, flow: FlowEntry, params: Record<string, unknown>, opts: { apiUrl?: string; logsTo: 'stdout' | 'stderr'; signal?: AbortSignal }): Promise<FlowOutcome> {
-  syncRunCache(project.dir, compileProject(project).files)
-  const python = project.python
-  if (python.includes('/') && !existsSync(python)) {
-    throw new PulpoError('python-missing', `the project's Python ${python} does not exist`, { hints: ['create it (python3 -m venv .venv && .venv/bin/pip install prefect), or set python: in pulpo.yaml'] })
-  }
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...project.env, PYTHONUNBUFFERED: '1' }
-  if (opts.apiUrl) env.PREFECT_API_URL = opts.apiUrl
-  const request = { module: flow.module, function: flow.function, params, sys_path: [join(project.dir, RUN_CACHE), ...project.pythonPath] }
-  const out = opts.logsTo === 'stdout' ? 'inherit' : process.stderr
-  const child = spawn(python, [join(project.dir, RUN_CACHE, 'orchestration', '_run.py')], { cwd: project.dir, env, stdio: ['pipe', out, 'inherit', 'pipe'], signal: opts.signal })
-  let report = ''
-  const outcomeStream = child.stdio[3] as NodeJS.ReadableStream
-  outcomeStream.setEncoding('utf8')
-  outcomeStream.on('data', (d: string) => (report += d))
-  child.stdin!.end(JSON.stringify(request))
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'ENOENT' ? new PulpoError('python-missing', `cannot run ${python}: not found`, { hints: ['set python: in pulpo.yaml, or create .venv with Prefect installed'] }) : e),
-    )
-    child.once('close', resolve)
-  })
+export async function runFlow(
+  project: Project,
+  flow: FlowEntry,
+  params: Record<string, unknown>,
+  opts: { apiUrl?: string; deployment?: boolean; logsTo: 'stdout' | 'stderr'; signal?: AbortSignal },
+): Promise<FlowOutcome> {
+  const request = { module: flow.module, function: flow.function, params, sys_path: sysPath(project), ...(opts.deployment ? { deployment: `${flow.name}/${flow.name}` } : {}) }
+  const { report, code } = await runPython(project, '_run.py', request, opts)
   let outcome: { state: string; result?: unknown; flow_run_id?: string; error?: string; message?: string; traceback?: string }
   try {
     outcome = JSON.parse(report)
@@ -100,8 +128,11 @@ export async function runFlow(project: Project, flow: FlowEntry, params: Record<
     if (opts.signal?.aborted) throw new PulpoError('interrupted', `${flow.name} was interrupted`, { exitCode: 130 })
     throw new PulpoError('flow-crashed', `${flow.name}: the Python process ended (exit ${code}) without reporting an outcome`)
   }
+  if (outcome.state === 'DEPLOYMENT_FAILED') {
+    throw new PulpoError('deployment', `cannot run the deployment of ${flow.name}: ${outcome.error}`, { hints: ['register it with `pulpo prefect deploy`, and run a service of kind: prefect-serve to execute its runs'] })
+  }
   if (outcome.state === 'MISSING_PREFECT') {
-    throw new PulpoError('prefect-missing', `Prefect is not installed in ${python}: ${outcome.error}`, { hints: [`install it: ${python} -m pip install 'prefect>=3,<4'`] })
+    throw new PulpoError('prefect-missing', `Prefect is not installed in ${project.python}: ${outcome.error}`, { hints: [`install it: ${project.python} -m pip install 'prefect>=3,<4'`] })
   }
   if (outcome.state === 'IMPORT_FAILED') {
     throw new PulpoError('flow-import', `cannot load ${flow.name}: ${outcome.error}`, { hints: ['check the run: targets in pulpo.yaml and python_path'] })

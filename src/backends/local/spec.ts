@@ -3,6 +3,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path'
 import type { Probe, Project, Service } from '../../config/resolve.js'
 import { PulpoError } from '../../errors.js'
 import { fingerprint, hashOf } from '../../plan/hash.js'
+import { RUN_CACHE } from '../../compile/index.js'
 import type { StateDir } from './paths.js'
 
 /** Everything the supervisor needs to run, probe, restart and stop one service. */
@@ -43,6 +44,9 @@ function kindCommand(s: Service, project: Project, dataDir: string, path: string
   if (s.kind === 'prefect') {
     return [project.python, '-m', 'prefect', 'server', 'start', '--host', project.bind, '--port', port]
   }
+  if (s.kind === 'prefect-serve') {
+    return [project.python, join(project.dir, RUN_CACHE, 'orchestration', '_serve.py')]
+  }
   if (s.kind === 'mongodb') {
     const mongod = which('mongod', path)
     if (mongod) return [mongod, '--dbpath', dataDir, '--bind_ip', project.bind, '--port', port]
@@ -71,6 +75,8 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
     PULPO_PROJECT: project.name,
     PULPO_SERVICE: s.name,
     PULPO_DATA_DIR: dataDir,
+    // The runner imports the compiled flows and, through them, the project's operations.
+    ...(s.kind === 'prefect-serve' ? { PYTHONPATH: [join(project.dir, RUN_CACHE), ...project.pythonPath].join(delimiter), PREFECT_RESULTS_PERSIST_BY_DEFAULT: 'true', PREFECT_RUNNER_POLL_FREQUENCY: '2' } : {}),
     ...(s.kind === 'prefect' ? { PREFECT_HOME: dataDir, PREFECT_SERVER_ANALYTICS_ENABLED: 'false', PREFECT_UI_API_URL: `http://127.0.0.1:${s.port}/api` } : {}),
     ...(s.port !== undefined ? { PORT: String(s.port) } : {}),
     ...s.env,

@@ -10,6 +10,7 @@ export default class PrefectRun extends PulpoCommand {
     ...configFlags,
     param: Flags.string({ char: 'p', multiple: true, default: [], description: 'a parameter, name=value (Prefect converts it to the declared type)' }),
     params: Flags.string({ description: 'parameters as a JSON object' }),
+    deployment: Flags.boolean({ description: "run the flow's deployment through the project's Prefect server (executed by its prefect-serve runner)" }),
   }
 
   async run() {
@@ -22,16 +23,18 @@ export default class PrefectRun extends PulpoCommand {
       import('../../config/resolve.js'),
       import('../../prefect/run.js'),
     ])
+    const { PulpoError } = await import('../../errors.js')
     const project = loadProject({ config: flags.config, env: flags.env })
     const flow = findFlow(compileProject(project).flows, args.flow)
     const params = flowParameters(flow, flags.params, flags.param)
     const apiUrl = await prefectApiUrl(project, backendFor(project))
+    if (flags.deployment && !apiUrl) throw new PulpoError('prefect-down', "--deployment runs through the project's Prefect server, which is not running", { hints: ['start it with `pulpo up`'] })
     const json = this.jsonEnabled()
-    if (!json) this.logToStderr(chalk.dim(`running ${flow.name} ${apiUrl ? `on the project's Prefect server (${apiUrl})` : "in Prefect's ephemeral mode (the project's Prefect server is not up)"}`))
+    if (!json) this.logToStderr(chalk.dim(`running ${flow.name}${flags.deployment ? ' (its deployment)' : ''} ${apiUrl ? `on the project's Prefect server (${apiUrl})` : "in Prefect's ephemeral mode (the project's Prefect server is not up)"}`))
     const abort = new AbortController()
     const onInt = () => abort.abort()
     process.once('SIGINT', onInt)
-    const outcome = await runFlow(project, flow, params, { apiUrl, logsTo: json ? 'stderr' : 'stdout', signal: abort.signal }).finally(() => process.off('SIGINT', onInt))
+    const outcome = await runFlow(project, flow, params, { apiUrl, deployment: flags.deployment, logsTo: json ? 'stderr' : 'stdout', signal: abort.signal }).finally(() => process.off('SIGINT', onInt))
     if (outcome.state !== 'COMPLETED') process.exitCode = 1
     if (json) return JSON.parse(mask(JSON.stringify(outcome), project.secrets))
     if (outcome.state === 'COMPLETED') {
