@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { delimiter, dirname, isAbsolute, join } from 'node:path'
 import type { Probe, Project, Service } from '../../config/resolve.js'
 import { PulpoError } from '../../errors.js'
@@ -50,7 +51,7 @@ function kindCommand(s: Service, project: Project, dataDir: string, path: string
   if (s.kind === 'mongodb') {
     const mongod = which('mongod', path)
     if (mongod) return [mongod, '--dbpath', dataDir, '--bind_ip', project.bind, '--port', port]
-    const ferret = process.env.PULPO_FERRETDB ?? which('ferretdb', path)
+    const ferret = process.env.PULPO_FERRETDB ?? which('ferretdb', path) ?? cachedFerret()
     if (ferret) {
       return [ferret, '--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--state-dir=${dataDir}`, `--listen-addr=${project.bind}:${port}`, '--debug-addr=127.0.0.1:0', '--telemetry=disable', '--log-level=warn']
     }
@@ -59,6 +60,14 @@ function kindCommand(s: Service, project: Project, dataDir: string, path: string
     })
   }
   return undefined
+}
+
+/** Where scripts/setup-mongodb.sh builds FerretDB: the newest version under ~/.cache/pulpo. */
+function cachedFerret(): string | undefined {
+  const root = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pulpo')
+  if (!existsSync(root)) return undefined
+  const builds = readdirSync(root).filter((d) => d.startsWith('ferretdb-')).sort().reverse()
+  return builds.map((d) => join(root, d, 'ferretdb')).find((p) => existsSync(p))
 }
 
 /** A service of the project as the local backend runs it. */
