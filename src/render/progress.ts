@@ -34,6 +34,9 @@ export class ServiceProgress implements Progress {
       fallbackRenderer: opts.silent ? 'silent' : 'simple',
       rendererOptions: { collapseErrors: false },
       collectErrors: false,
+      // listr2's own SIGINT handler exits 127 at once: Ctrl-C belongs to withLock, which stops
+      // cleanly, releases the lock and exits 130.
+      registerSignalListeners: false,
     } as any)
     this.run = list.run().catch(() => {})
   }
