@@ -237,6 +237,9 @@ export class Supervisor {
       const health: Health = failures >= UNHEALTHY_AFTER ? 'unhealthy' : failures === 0 ? 'healthy' : m.health
       if (health !== m.health) {
         m.health = health
+        // Said as a failure so that whoever waits for it to be healthy (an up, a dependent) is told
+        // why at once instead of waiting for a probe that may never pass again.
+        m.failure = health === 'unhealthy' ? `unhealthy: ${UNHEALTHY_AFTER} probes in a row failed (${describeProbe(m.spec)})` : undefined
         this.changed()
       }
     }
