@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { rmSync as removeFile } from 'node:fs'
 import net from 'node:net'
 import { alive, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, show, svc, TestProject, until, type StatusRow } from './helpers.js'
 
@@ -94,6 +95,36 @@ services:
     assert.match(r.stderr, /flaky: exited with code 1; gave up after 2 restarts/, show(r))
     assert.equal(p.eventsOf('flaky', 'start').length, 3, p.eventLog())
     assert.deepEqual(p.eventsOf('dep'), [])
+  })
+})
+
+describe('an unhealthy service', () => {
+  test('up fails naming a running service that turned unhealthy, rather than waiting for it forever', async () => {
+    const [port] = await freePorts(1)
+    const p = new TestProject(`version: 1
+project: unhealthy
+services:
+  s:
+    command: ${svc('s', '--http', port)}
+    port: ${port}
+    ready: { http: /health, interval: 200ms }
+  d:
+    command: ${svc('d')}
+    depends_on: { s: healthy }
+`)
+    await p.up('s')
+    p.touch('s.sick')
+    await until(async () => (await p.service('s')).health === 'unhealthy', 's turns unhealthy')
+    const r = await p.run(['up'])
+    assert.equal(r.exitCode, 1, show(r))
+    assert.match(r.stderr, new RegExp(`s: unhealthy: 3 probes in a row failed \\(GET http://127.0.0.1:${port}/health\\)`), show(r))
+    assert.match(r.stderr, /not started: d \(s/, show(r))
+    assert.deepEqual(p.eventsOf('d'), [])
+    // Healthy again, up goes on.
+    removeFile(p.path('s.sick'))
+    await until(async () => (await p.service('s')).health === 'healthy', 's is healthy again')
+    await p.up()
+    await p.when('d', 'start')
   })
 })
 
