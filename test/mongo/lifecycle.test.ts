@@ -83,6 +83,49 @@ datamodels:
   })
 })
 
+describe('a database without persist: true', () => {
+  let port: number
+  let project: Project
+  before(async () => {
+    port = await freePort()
+    project = new Project({
+      'pulpo.yaml': `version: 1
+project: scratch
+services:
+  db:
+    kind: mongodb
+    port: ${port}
+datamodels:
+  jobs:
+    indexes:
+      - { keys: { url: 1 }, unique: true }
+`,
+    })
+    project.watchPorts(port)
+  })
+  after(() => project?.dispose())
+
+  test('loses its data on down (only persisted data survives); the next up creates the datamodels again', async () => {
+    await project.ok(['up'])
+    let c = await client(port)
+    try {
+      await c.db('scratch').collection('jobs').insertOne({ url: 'a' })
+    } finally {
+      await c.close()
+    }
+    await project.down()
+    const up = await project.ok(['up'])
+    assert.ok(up.stdout.includes('datamodel jobs: create collection scratch.jobs'), show(up))
+    c = await client(port)
+    try {
+      assert.equal(await c.db('scratch').collection('jobs').countDocuments(), 0)
+      assert.deepEqual(await indexesOf(c, 'scratch', 'jobs'), { url_1: { key: { url: 1 }, unique: true } })
+    } finally {
+      await c.close()
+    }
+  })
+})
+
 describe('a server that does not come up', () => {
   let ports: number[]
   let project: Project
