@@ -9,7 +9,7 @@
 // in an empty temporary directory. Builds dist/pulpo first if it is missing.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -39,6 +39,14 @@ export function timeOnce(file, args, cwd) {
 
 export const fmt = (ms) => ms.toFixed(1).padStart(7)
 
+/** The 1-minute load average: wall-clock figures mean little when it exceeds the CPU count. */
+export const load = () => loadavg()[0].toFixed(2)
+
+export function warnIfBusy(before, after) {
+  const cpus = availableParallelism()
+  if (Math.max(Number(before), Number(after)) > cpus * 0.75) console.log(`warning: load average ${before} → ${after} on ${cpus} CPUs: other work is competing; figures are inflated`)
+}
+
 function main() {
   const i = process.argv.indexOf('--bin')
   const pulpo = i > 0 ? resolve(process.argv[i + 1]) : join(root, 'dist', 'pulpo')
@@ -66,6 +74,7 @@ function main() {
     const helloStdout = build('hello-stdout', "process.stdout.write('hello\\n')\n")
 
     const cwd = mkdtempSync(join(work, 'cwd-'))
+    const loadBefore = load()
     const subjects = [
       { name: 'bun hello-world binary', file: hello, args: [] },
       { name: 'dist/pulpo --version', file: pulpo, args: ['--version'] },
@@ -76,18 +85,20 @@ function main() {
     const samples = subjects.map(() => [])
     for (let i = 0; i < RUNS; i++) subjects.forEach((s, k) => samples[k].push(timeOnce(s.file, s.args, cwd)))
 
+    const loadAfter = load()
     const results = subjects.map((s, k) => ({ name: s.name, ...stats(samples[k]) }))
     const [h, p, hs] = results
     const ratio = p.median / h.median
     if (process.argv.includes('--json')) {
-      console.log(JSON.stringify({ bin: pulpo, runs: RUNS, warmup: WARMUP, results, ratio, ratioVsStdoutHello: p.median / hs.median, target: TARGET, pass: ratio <= TARGET }, null, 2))
+      console.log(JSON.stringify({ bin: pulpo, runs: RUNS, warmup: WARMUP, loadavg: [Number(loadBefore), Number(loadAfter)], results, ratio, ratioVsStdoutHello: p.median / hs.median, target: TARGET, pass: ratio <= TARGET }, null, 2))
       return
     }
-    console.log(`start-up, ${RUNS} interleaved runs each after ${WARMUP} warm-up runs (ms, wall clock incl. spawn)`)
+    console.log(`start-up, ${RUNS} interleaved runs each after ${WARMUP} warm-up runs (ms, wall clock incl. spawn); load average ${loadBefore} → ${loadAfter}`)
     console.log(`${'subject'.padEnd(26)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)}`)
     for (const r of results) console.log(`${r.name.padEnd(26)} ${fmt(r.median)} ${fmt(r.p90)} ${fmt(r.min)} ${fmt(r.max)}`)
     console.log(`ratio pulpo/hello (medians): ${ratio.toFixed(2)}×  (p90: ${(p.p90 / h.p90).toFixed(2)}×)  target ≤ ${TARGET}×: ${ratio <= TARGET ? 'PASS' : 'MISS'}`)
     console.log(`ratio pulpo/hello-via-process.stdout (medians): ${(p.median / hs.median).toFixed(2)}×  (for scale: not the target)`)
+    warnIfBusy(loadBefore, loadAfter)
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { fmt, stats, timeOnce } from './startup.mjs'
+import { fmt, load, stats, timeOnce, warnIfBusy } from './startup.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const option = (name, fallback) => {
@@ -195,12 +195,14 @@ function main() {
       timeOnce(BIN, ['--version'], work)
       for (const f of files) timeOnce(BIN, ['validate', '-c', f.file], work)
     }
+    const loadBefore = load()
     const version = []
     const samples = files.map(() => [])
     for (let i = 0; i < RUNS; i++) {
       version.push(timeOnce(BIN, ['--version'], work))
       files.forEach((f, k) => samples[k].push(timeOnce(BIN, ['validate', '-c', f.file], work)))
     }
+    const loadAfter = load()
     const v = stats(version)
     const rows = files.map((f, k) => ({ n: f.n, lines: f.lines, bytes: f.bytes, ...stats(samples[k]) }))
     const at = (n) => rows.find((r) => r.n === n)
@@ -208,10 +210,10 @@ function main() {
     const growth = at(1000) && at(10000) && at(10000).median / at(1000).median
     const netGrowth = at(1000) && at(10000) && (at(10000).median - v.median) / (at(1000).median - v.median)
     if (process.argv.includes('--json')) {
-      console.log(JSON.stringify({ runs: RUNS, version: v, sizes: rows, vs1000, growth, netGrowth }, null, 2))
+      console.log(JSON.stringify({ bin: BIN, runs: RUNS, loadavg: [Number(loadBefore), Number(loadAfter)], version: v, sizes: rows, vs1000, growth, netGrowth }, null, 2))
       return
     }
-    console.log(`pulpo validate -c FILE, median of ${RUNS} interleaved runs (ms, wall clock incl. process start)`)
+    console.log(`pulpo validate -c FILE, median of ${RUNS} interleaved runs (ms, wall clock incl. process start); load average ${loadBefore} → ${loadAfter}`)
     console.log(`${'N'.padStart(6)} ${'lines'.padStart(7)} ${'KB'.padStart(6)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'×--version'.padStart(10)}`)
     console.log(`${'--version'.padStart(6)} ${''.padStart(7)} ${''.padStart(6)} ${fmt(v.median)} ${fmt(v.p90)} ${fmt(v.min)} ${'1.00'.padStart(10)}`)
     for (const r of rows) console.log(`${String(r.n).padStart(6)} ${String(r.lines).padStart(7)} ${(r.bytes / 1024).toFixed(0).padStart(6)} ${fmt(r.median)} ${fmt(r.p90)} ${fmt(r.min)} ${(r.median / v.median).toFixed(2).padStart(10)}`)
@@ -221,6 +223,7 @@ function main() {
     }
     if (vs1000 !== undefined) console.log(`N=1000 validate / --version: ${vs1000.toFixed(2)}×  target ≤ ${TARGET_VS_VERSION}×: ${vs1000 <= TARGET_VS_VERSION ? 'PASS' : 'MISS'}`)
     if (growth !== undefined) console.log(`growth 1000→10000: ${growth.toFixed(2)}×  target ≤ ${TARGET_GROWTH}×: ${growth <= TARGET_GROWTH ? 'PASS' : 'MISS'}`)
+    warnIfBusy(loadBefore, loadAfter)
     if (KEEP) console.log(`files kept in ${work}`)
   } finally {
     if (!KEEP) rmSync(work, { recursive: true, force: true })
