@@ -3,11 +3,15 @@ import type { Project } from '../config/resolve.js'
 import { PulpoError } from '../errors.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
 import type { Actual, Desired, Plan } from '../plan/plan.js'
+import { composeServices } from '../backends/docker/backend.js'
 import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
 
 /** The desired state of every service of the project's environment. */
 export function desiredOf(project: Project): Desired[] {
+  if (project.mode === 'docker' && project.composeFile) {
+    return composeServices(project.composeFile).map((name) => ({ name, hash: '', fingerprint: {}, dependsOn: {} }))
+  }
   return Object.values(project.services).map((s) => {
     const fp = fingerprint(s)
     return {

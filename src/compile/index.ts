@@ -1,15 +1,21 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import type { Project } from '../config/resolve.js'
+import { compileCompose } from './compose.js'
 import { compilePrefect, type FlowEntry, type GeneratedFile } from './prefect.js'
 import { GENERATED_HEADER } from './python.js'
 
 export const RUN_CACHE = 'run_cache'
 
-/** Everything `pulpo compile` generates for a project's environment (pure). */
-export function compileProject(project: Project): { files: GeneratedFile[]; flows: FlowEntry[] } {
+/**
+ * Everything `pulpo compile` generates for a project's environment (pure): the Prefect flows, and
+ * for a docker environment without a compose_file of the user's, docker-compose.yml.
+ */
+export function compileProject(project: Project): { files: GeneratedFile[]; flows: FlowEntry[]; secrets: Record<string, string> } {
   const prefect = compilePrefect(project)
-  return { files: prefect.files, flows: prefect.flows }
+  if (project.mode !== 'docker' || project.composeFile) return { files: prefect.files, flows: prefect.flows, secrets: {} }
+  const compose = compileCompose(project)
+  return { files: [compose.file, ...prefect.files], flows: prefect.flows, secrets: compose.secrets }
 }
 
 export interface SyncResult {

@@ -148,6 +148,8 @@ async def main() -> None:
     for deployment in deployments:
         await deployment.apply()
     print(f"{READY_LINE}: {', '.join(d.name for d in deployments)}", flush=True)
+    if os.environ.get("PULPO_READY_FILE"):  # the container's healthcheck looks for it
+        pathlib.Path(os.environ["PULPO_READY_FILE"]).write_text("ready\\n")
     await aserve(*deployments, print_starting_message=False)
 
 

@@ -29,6 +29,11 @@ export function reconcile(input: ReconcileInput): Plan {
   for (const d of input.desired) {
     if (!scope.has(d.name)) continue
     const a = actual.get(d.name)
+    // A job that ran to completion with this very config has done its work.
+    if (a?.state === 'exited' && a.exitCode === 0 && a.hash === d.hash) {
+      changes.set(d.name, { service: d.name, action: 'noop', reasons: [] })
+      continue
+    }
     if (!isActive(a)) {
       changes.set(d.name, { service: d.name, action: 'create', reasons: [notRunning(a)] })
       continue

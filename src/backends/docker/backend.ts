@@ -1,0 +1,271 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { COMPOSE_FILE } from '../../compile/compose.js'
+import { compileProject, RUN_CACHE, syncRunCache } from '../../compile/index.js'
+import type { Project } from '../../config/resolve.js'
+import { PulpoError } from '../../errors.js'
+import type { Actual, Plan } from '../../plan/plan.js'
+import type { ApplyOptions, Backend, ServiceResult } from '../backend.js'
+import { writeAtomic } from '../local/atomic.js'
+import { StateDir } from '../local/paths.js'
+import { tcpOpen } from '../local/probes.js'
+import { compose, docker } from './engine.js'
+import { containers, toActual, type Container } from './observe.js'
+
+const LOG_LINES = 20
+
+/** The compose file docker mode drives: the user's `compose_file`, else the generated one. */
+function composeFileOf(project: Project): string {
+  return project.composeFile ?? join(project.dir, RUN_CACHE, COMPOSE_FILE)
+}
+
+/** Fingerprints of what pulpo last applied (containers carry only the hash), for per-field reasons. */
+function appliedFile(project: Project) {
+  return join(new StateDir(project.dir).root, 'docker-applied.json')
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms)
+    signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true })
+  })
+
+/** Services as containers, through Docker Compose. */
+export class DockerBackend implements Backend {
+  async observe(project: Project) {
+    const applied = this.applied(project)
+    const found = await containers(project.name)
+    // Compose may keep one-off or old containers of a service: the running one speaks for it.
+    const byService = new Map<string, Container>()
+    for (const c of found) if (!byService.has(c.service) || c.state === 'running') byService.set(c.service, c)
+    const actual: Actual[] = [...byService.values()].map((c) => {
+      const a = toActual(c)
+      // A compose file of the user's carries no pulpo hash: running is all there is to compare.
+      if (project.composeFile) return { ...a, fingerprint: {} }
+      const known = applied[c.service]
+      return known && known.hash === c.hash ? { ...a, fingerprint: known.fingerprint } : a
+    })
+    return { actual, notes: project.composeFile ? [`driving your compose file ${project.composeFile}`] : [] }
+  }
+
+  async apply(project: Project, plan: Plan, opts: ApplyOptions): Promise<ServiceResult[]> {
+    const file = this.prepare(project)
+    const changes = new Map(plan.changes.map((c) => [c.service, c]))
+    const starting = plan.changes.filter((c) => c.action === 'create' || c.action === 'update').map((c) => c.service)
+    const removed = plan.changes.filter((c) => c.action === 'delete').map((c) => c.service)
+    const env = compileProject(project).secrets
+    const results: ServiceResult[] = []
+    const began = Date.now()
+
+    if (removed.length) {
+      // Gone from the compose file, so compose cannot name them: remove their containers directly.
+      const ids = (await containers(project.name)).filter((c) => removed.includes(c.service)).map((c) => c.id)
+      for (const s of removed) opts.progress.update(s, 'removing')
+      const r = ids.length ? await docker(['rm', '-f', ...ids], { all: true }) : undefined
+      for (const s of removed) {
+        const result: ServiceResult = r?.failed ? { service: s, status: 'failed', action: 'delete', reason: lastLines(String(r.all), 2), logs: [] } : { service: s, status: 'done', action: 'delete', ms: 0 }
+        opts.progress.done(result)
+        results.push(result)
+      }
+    }
+    // Databases with datamodels first, so their collections exist before anything that waits for them starts.
+    const first = starting.filter((s) => project.services[s]?.kind === 'mongodb' && opts.afterReady)
+    const phases = first.length ? [first, starting.filter((s) => !first.includes(s))] : [starting]
+    const done = new Set<string>()
+    for (const phase of phases) {
+      if (!phase.length) continue
+      const forced = phase.filter((s) => changes.get(s)?.reasons.some((r) => r.startsWith('dependency ') || r === 'restart requested'))
+      const normal = phase.filter((s) => !forced.includes(s))
+      for (const s of phase) opts.progress.update(s, 'starting')
+      const watching = this.watchProgress(project, phase, opts)
+      const runs = [
+        ...(normal.length ? [['up', '-d', '--remove-orphans', ...normal]] : []),
+        ...(forced.length ? [['up', '-d', '--no-deps', '--force-recreate', ...forced]] : []),
+      ]
+      let composeError = ''
+      for (const args of runs) {
+        const r = await compose(project.name, file, args, { env, signal: opts.signal })
+        if (r.failed) composeError = lastLines(String(r.all ?? r.stderr), 3)
+      }
+      const outcome = await this.waitReady(project, phase, opts, composeError)
+      watching.abort()
+      for (const s of phase) {
+        const o = outcome.get(s)!
+        const result: ServiceResult = o.ok
+          ? { service: s, status: 'done', action: changes.get(s)!.action, ms: Date.now() - began }
+          : { service: s, status: 'failed', action: changes.get(s)!.action, reason: o.reason, logs: await this.tail(project, s) }
+        if (o.ok && opts.afterReady) {
+          try {
+            await opts.afterReady(s, (t) => opts.progress.update(s, t))
+          } catch (e) {
+            Object.assign(result, { status: 'failed', reason: (e as Error).message, logs: [] })
+          }
+        }
+        opts.progress.done(result)
+        results.push(result)
+        if (result.status === 'done') done.add(s)
+      }
+      if (results.some((r) => r.status !== 'done')) {
+        // Like local mode: what depends on a failed service is not started.
+        for (const rest of phases.slice(phases.indexOf(phase) + 1).flat()) results.push({ service: rest, status: 'skipped', action: changes.get(rest)!.action, reason: 'not started: a dependency failed' })
+        break
+      }
+    }
+    // Datamodels of databases that were already running are brought up to date too.
+    for (const c of plan.changes) {
+      if (c.action !== 'noop') continue
+      if (opts.afterReady && project.services[c.service]?.kind === 'mongodb') await opts.afterReady(c.service, () => {})
+      results.push({ service: c.service, status: 'done', action: 'noop', ms: 0 })
+    }
+    this.record(project, plan)
+    return results
+  }
+
+  async down(project: Project, services: string[], opts: ApplyOptions & { volumes: boolean }): Promise<ServiceResult[]> {
+    const file = this.prepare(project)
+    const running = (await containers(project.name)).map((c) => c.service)
+    for (const s of services) if (!project.services[s] && !running.includes(s)) throw new PulpoError('unknown-service', `no service '${s}' in ${project.name}`, { exitCode: 2 })
+    const targets = services.length ? services : [...new Set(running)]
+    for (const s of targets) opts.progress.update(s, 'stopping')
+    const env = compileProject(project).secrets
+    const r = services.length
+      ? await compose(project.name, file, ['rm', '-f', '-s', ...(opts.volumes ? ['-v'] : []), ...services], { env })
+      : await compose(project.name, file, ['down', '--remove-orphans', ...(opts.volumes ? ['--volumes'] : [])], { env })
+    if (opts.volumes && services.length) {
+      for (const s of services) await docker(['volume', 'rm', '-f', `${project.name}_${s}-data`])
+    }
+    const results: ServiceResult[] = targets.map((s) => (r.failed ? { service: s, status: 'failed', action: 'stop', reason: lastLines(String(r.all ?? r.stderr), 3), logs: [] } : { service: s, status: 'done', action: 'stop', ms: 0 }))
+    for (const x of results) opts.progress.done(x)
+    return results
+  }
+
+  async logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }) {
+    const file = this.prepare(project)
+    const { execa } = await import('execa')
+    const { composeCli } = await import('./engine.js')
+    const cli = await composeCli()
+    const args = [...cli.args, '-p', project.name, '-f', file, 'logs', ...(opts.follow ? ['-f'] : []), ...(opts.tail !== Infinity ? ['--tail', String(opts.tail)] : []), ...services]
+    const child = execa(cli.file, args, { reject: false, stdin: 'ignore', cancelSignal: opts.signal, env: { ...process.env, ...compileProject(project).secrets }, lines: false, buffer: false })
+    let partial = ''
+    child.stdout?.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString('utf8')).split('\n')
+      partial = lines.pop() ?? ''
+      for (const l of lines) opts.write(l)
+    })
+    await child
+    if (partial) opts.write(partial)
+  }
+
+  /** Writes run_cache/ (unless the user drives their own compose file) and returns the file. */
+  private prepare(project: Project): string {
+    if (!project.composeFile) syncRunCache(project.dir, compileProject(project).files)
+    const file = composeFileOf(project)
+    if (!existsSync(file)) throw new PulpoError('compose-file', `compose file ${file} not found`)
+    return file
+  }
+
+  /** Keeps each service's progress line saying what its container is doing, until aborted. */
+  private watchProgress(project: Project, services: string[], opts: ApplyOptions): AbortController {
+    const stop = new AbortController()
+    void (async () => {
+      while (!stop.signal.aborted) {
+        for (const c of await containers(project.name).catch(() => [])) {
+          if (services.includes(c.service)) opts.progress.update(c.service, c.health ? `${c.state}, ${c.health}` : c.state)
+        }
+        await sleep(250, stop.signal)
+      }
+    })()
+    return stop
+  }
+
+  /**
+   * Waits until each service is ready: healthy when its container has a healthcheck, its log line
+   * seen for a log probe, else running (or exited 0 for a job). A container that exits non-zero,
+   * turns unhealthy after its start period, or is not ready by the probe's timeout has failed.
+   */
+  private async waitReady(project: Project, services: string[], opts: ApplyOptions, composeError: string): Promise<Map<string, { ok: true } | { ok: false; reason: string }>> {
+    const out = new Map<string, { ok: true } | { ok: false; reason: string }>()
+    const deadline = new Map(services.map((s) => [s, Date.now() + (project.services[s]?.ready?.timeoutMs ?? 60_000) + 5000]))
+    const logSeen = new Map<string, boolean>()
+    while (out.size < services.length) {
+      if (opts.signal?.aborted) {
+        for (const s of services) if (!out.has(s)) out.set(s, { ok: false, reason: 'interrupted' })
+        break
+      }
+      const found = new Map((await containers(project.name)).filter((c) => c.state === 'running' || !out.has(c.service)).map((c) => [c.service, c]))
+      for (const s of services) {
+        if (out.has(s)) continue
+        const c = found.get(s)
+        const svc = project.services[s]
+        if (!c) {
+          if (composeError || Date.now() > deadline.get(s)!) out.set(s, { ok: false, reason: composeError || 'no container was created' })
+          continue
+        }
+        if (c.state === 'exited' || c.state === 'dead') {
+          out.set(s, c.exitCode === 0 ? { ok: true } : { ok: false, reason: `exited with code ${c.exitCode}` })
+          continue
+        }
+        if (c.health === 'healthy') out.set(s, { ok: true })
+        else if (c.health === 'unhealthy') out.set(s, { ok: false, reason: `unhealthy (${svc?.ready ? describe(svc.ready) : 'healthcheck'})` })
+        else if (!c.health && c.state === 'running') {
+          if (svc?.ready?.kind === 'log') {
+            if (!logSeen.get(s)) logSeen.set(s, await this.logMatches(c.id, svc.ready.pattern))
+            if (logSeen.get(s)) out.set(s, { ok: true })
+          } else if (svc?.ready?.kind === 'tcp' && !(await tcpOpen('127.0.0.1', svc.ready.port, 1000))) {
+            // Not yet: the published port does not accept connections.
+          } else out.set(s, { ok: true })
+        }
+        if (!out.has(s) && Date.now() > deadline.get(s)!) out.set(s, { ok: false, reason: `not ready after ${Math.round((svc?.ready?.timeoutMs ?? 60_000) / 1000)}s${composeError ? `: ${composeError}` : ''}` })
+      }
+      if (out.size < services.length) await sleep(100, opts.signal)
+    }
+    return out
+  }
+
+  private async logMatches(container: string, pattern: string): Promise<boolean> {
+    const r = await docker(['logs', container], { all: true })
+    return String(r.all ?? '').split('\n').some((l) => new RegExp(pattern).test(l))
+  }
+
+  private async tail(project: Project, service: string): Promise<string[]> {
+    const c = (await containers(project.name)).find((x) => x.service === service)
+    if (!c) return []
+    const r = await docker(['logs', '--tail', String(LOG_LINES), c.id], { all: true })
+    return String(r.all ?? '').split('\n').filter(Boolean).slice(-LOG_LINES)
+  }
+
+  private applied(project: Project): Record<string, { hash: string; fingerprint: Record<string, string> }> {
+    try {
+      return JSON.parse(readFileSync(appliedFile(project), 'utf8'))
+    } catch {
+      return {}
+    }
+  }
+
+  /** Remembers the fingerprints just applied, so the next plan can name the fields that change. */
+  private async record(project: Project, plan: Plan) {
+    const { desiredOf } = await import('../../app/plan.js')
+    const applied = this.applied(project)
+    for (const d of desiredOf(project)) if (plan.changes.some((c) => c.service === d.name)) applied[d.name] = { hash: d.hash, fingerprint: d.fingerprint }
+    mkdirSync(new StateDir(project.dir).root, { recursive: true })
+    writeAtomic(appliedFile(project), JSON.stringify(applied, null, 1))
+  }
+}
+
+function describe(p: NonNullable<Project['services'][string]['ready']>): string {
+  return p.kind === 'http' ? `GET ${p.path} on port ${p.port}` : p.kind === 'tcp' ? `tcp port ${p.port}` : p.kind === 'mongodb' ? `mongodb ping on port ${p.port}` : p.kind === 'exec' ? 'its exec probe' : 'its log line'
+}
+
+function lastLines(text: string, n: number): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join('; ')
+}
+
+/** Service names of a user's own compose file (what docker mode then drives). */
+export function composeServices(file: string): string[] {
+  try {
+    return Object.keys((parse(readFileSync(file, 'utf8')) as { services?: object })?.services ?? {}).sort()
+  } catch {
+    return []
+  }
+}

@@ -1,0 +1,56 @@
+import { LABEL } from '../../compile/compose.js'
+import type { Actual } from '../../plan/plan.js'
+import { docker } from './engine.js'
+
+/** A container of the project, as `docker inspect` describes it. */
+export interface Container {
+  id: string
+  service: string
+  state: string
+  health?: string
+  exitCode: number
+  startedAt: string
+  restartCount: number
+  hash?: string
+  ports: number[]
+}
+
+/** The project's containers, found by Compose's project label (whoever created them). */
+export async function containers(project: string): Promise<Container[]> {
+  const ps = await docker(['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${project}`])
+  const ids = String(ps.stdout).split('\n').filter(Boolean)
+  if (!ids.length) return []
+  const inspect = await docker(['inspect', ...ids])
+  const data = JSON.parse(String(inspect.stdout) || '[]') as any[]
+  return data.map((c) => ({
+    id: c.Id,
+    service: c.Config.Labels['com.docker.compose.service'],
+    state: c.State.Status,
+    ...(c.State.Health ? { health: c.State.Health.Status } : {}),
+    exitCode: c.State.ExitCode,
+    startedAt: c.State.StartedAt,
+    restartCount: c.RestartCount ?? 0,
+    ...(c.Config.Labels[LABEL.hash] ? { hash: c.Config.Labels[LABEL.hash] } : {}),
+    ports: Object.values((c.NetworkSettings?.Ports ?? {}) as Record<string, { HostPort: string }[] | null>)
+      .flatMap((b) => b ?? [])
+      .map((b) => Number(b.HostPort))
+      .filter((p, i, all) => p && all.indexOf(p) === i),
+  }))
+}
+
+/** A container in the planner's terms. */
+export function toActual(c: Container): Actual {
+  const state = c.state === 'running' ? (c.health === 'starting' ? 'starting' : 'running') : c.state === 'created' ? 'stopped' : c.state === 'exited' || c.state === 'dead' ? 'exited' : c.state === 'restarting' ? 'starting' : 'stopped'
+  const running = state === 'running' || state === 'starting'
+  return {
+    name: c.service,
+    state,
+    health: c.health === 'healthy' ? 'healthy' : c.health === 'unhealthy' ? 'unhealthy' : 'unknown',
+    ...(c.hash ? { hash: c.hash } : {}),
+    containerId: c.id,
+    ...(state === 'exited' ? { exitCode: c.exitCode } : {}),
+    ports: running ? c.ports : [],
+    ...(running && c.startedAt ? { since: c.startedAt } : {}),
+    restarts: c.restartCount,
+  }
+}

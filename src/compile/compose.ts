@@ -1,0 +1,156 @@
+import { basename, relative } from 'node:path'
+import { stringify } from 'yaml'
+import type { Probe, Project, Service } from '../config/resolve.js'
+import { SECRET_NAME } from '../config/resolve.js'
+import { fingerprint, hashOf } from '../plan/hash.js'
+import type { GeneratedFile } from './prefect.js'
+
+export const COMPOSE_FILE = 'docker-compose.yml'
+export const LABEL = { project: 'dev.pulpo.project', service: 'dev.pulpo.service', hash: 'dev.pulpo.config-hash' } as const
+
+/** Images of the built-in kinds in docker mode (a service's `image:` overrides them). */
+export const KIND_IMAGES: Record<string, string> = { mongodb: 'mongo:7', prefect: 'prefecthq/prefect:3-latest', 'prefect-serve': 'prefecthq/prefect:3-latest' }
+/** Where a kind keeps its data inside the container (a named volume when `persist: true`). */
+const DATA_DIRS: Record<string, string> = { mongodb: '/data/db', prefect: '/root/.prefect', process: '/data', 'prefect-serve': '/data' }
+/** Where the project's run_cache/ and python_path directories appear inside a prefect-serve container. */
+export const CONTAINER_PROJECT = '/pulpo'
+
+const CONDITIONS = { started: 'service_started', healthy: 'service_healthy', completed: 'service_completed_successfully' } as const
+
+/** Compose interpolates `$`: a literal one is written `$$`. */
+const esc = (s: string) => s.replace(/\$/g, '$$$$')
+
+const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
+
+/*
+ * Healthcheck scripts are fixed text: the probe's port and path reach them as environment
+ * variables (PULPO_PROBE_PORT, PULPO_PROBE_PATH), never spliced into shell code. Each falls back
+ * through the tools an image may have: curl, wget, python3, bash's /dev/tcp.
+ */
+const HTTP_CHECK = [
+  'u="http://127.0.0.1:$${PULPO_PROBE_PORT}$${PULPO_PROBE_PATH}"',
+  'if command -v curl >/dev/null 2>&1; then exec curl -fsS -o /dev/null "$$u"; fi',
+  'if command -v wget >/dev/null 2>&1; then exec wget -q -O /dev/null "$$u"; fi',
+  'if command -v python3 >/dev/null 2>&1; then exec python3 -c "import os,urllib.request as r; r.urlopen(\'http://127.0.0.1:%s%s\' % (os.environ[\'PULPO_PROBE_PORT\'], os.environ[\'PULPO_PROBE_PATH\']), timeout=5)"; fi',
+  'exec bash -c \'exec 3<>"/dev/tcp/127.0.0.1/$${PULPO_PROBE_PORT}" && printf "GET %s HTTP/1.0\\r\\n\\r\\n" "$${PULPO_PROBE_PATH}" >&3 && head -n1 <&3 | grep -q " [23][0-9][0-9]"\'',
+].join('; ')
+
+const TCP_CHECK = [
+  'if command -v python3 >/dev/null 2>&1; then exec python3 -c "import os,socket; socket.create_connection((\'127.0.0.1\', int(os.environ[\'PULPO_PROBE_PORT\'])), 5)"; fi',
+  'exec bash -c \'exec 3<>"/dev/tcp/127.0.0.1/$${PULPO_PROBE_PORT}"\'',
+].join('; ')
+
+const MONGO_CHECK = [
+  'if command -v mongosh >/dev/null 2>&1; then exec mongosh --quiet --port "$${PULPO_PROBE_PORT}" --eval "db.adminCommand({ping: 1}).ok" ; fi',
+  'if command -v mongo >/dev/null 2>&1; then exec mongo --quiet --port "$${PULPO_PROBE_PORT}" --eval "db.adminCommand({ping: 1}).ok" ; fi',
+  TCP_CHECK,
+].join('; ')
+
+/** A prefect-serve container says it has registered its deployments by this file (see _serve.py). */
+export const SERVE_READY_FILE = '/tmp/pulpo-serve-ready'
+
+function healthcheck(probe: Probe, kind: string): { test: string[]; interval: string; timeout: string; retries: number; start_period: string } | undefined {
+  const timing = { interval: seconds(probe.intervalMs), timeout: seconds(Math.max(probe.intervalMs, 5000)), retries: 3, start_period: seconds(probe.timeoutMs) }
+  if (kind === 'prefect-serve') return { test: ['CMD', 'test', '-f', SERVE_READY_FILE], ...timing }
+  switch (probe.kind) {
+    case 'http':
+      return { test: ['CMD-SHELL', HTTP_CHECK], ...timing }
+    case 'tcp':
+      return { test: ['CMD-SHELL', TCP_CHECK], ...timing }
+    case 'mongodb':
+      return { test: ['CMD-SHELL', MONGO_CHECK], ...timing }
+    case 'exec':
+      // The user's own command, as written: a list runs as argv, a string through the shell.
+      return { test: typeof probe.command === 'string' ? ['CMD-SHELL', esc(probe.command)] : ['CMD', ...probe.command.map(esc)], ...timing }
+    case 'log':
+      // Nothing in a container can read its own log: pulpo waits for the line from the host.
+      return undefined
+  }
+}
+
+function command(s: Service): string[] | undefined {
+  if (s.command !== undefined) return (typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command).map(esc)
+  if (s.kind === 'prefect') return ['prefect', 'server', 'start', '--host', '0.0.0.0', '--port', String(s.port ?? 4200)]
+  if (s.kind === 'prefect-serve') return ['python', `${CONTAINER_PROJECT}/run_cache/orchestration/_serve.py`]
+  return undefined
+}
+
+/** Variables whose values stay out of the file: the file says `${PULPO_SECRET_...}` and pulpo passes the value. */
+export function secretVariable(service: string, key: string): string {
+  return `PULPO_SECRET_${service}_${key}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_')
+}
+
+function environment(s: Service, project: Project, probe: Probe | undefined, secrets: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {}
+  const values: Record<string, string> = { ...s.env }
+  if (probe && probe.kind !== 'log' && probe.kind !== 'exec') values.PULPO_PROBE_PORT = String(probe.kind === 'tcp' || probe.kind === 'http' || probe.kind === 'mongodb' ? probe.port : '')
+  if (probe?.kind === 'http') values.PULPO_PROBE_PATH = probe.path
+  if (s.kind === 'prefect-serve') {
+    values.PYTHONPATH = [`${CONTAINER_PROJECT}/run_cache`, ...project.pythonPath.map((p) => `${CONTAINER_PROJECT}/${relative(project.dir, p) || '.'}`)].join(':')
+    values.PREFECT_RESULTS_PERSIST_BY_DEFAULT = 'true'
+    values.PULPO_READY_FILE = SERVE_READY_FILE
+  }
+  if (s.persist) values.PULPO_DATA_DIR = DATA_DIRS[s.kind]
+  for (const key of Object.keys(values).sort()) {
+    const value = values[key]
+    if (SECRET_NAME.test(key) || project.secrets.some((secret) => secret.length >= 3 && value.includes(secret))) {
+      const name = secretVariable(s.name, key)
+      secrets[name] = value
+      env[key] = `\${${name}}`
+    } else env[key] = esc(value)
+  }
+  return env
+}
+
+/** The compose service of one pulpo service (docker mode). */
+function composeService(s: Service, project: Project, composeDir: string, secrets: Record<string, string>) {
+  const probe = s.ready
+  const check = probe ? healthcheck(probe, s.kind) : undefined
+  const rel = (p: string) => relative(composeDir, p) || '.'
+  const build = s.build ? { context: rel(s.build.context), ...(s.build.dockerfile ? { dockerfile: s.build.dockerfile } : {}), ...(s.build.args ? { args: Object.fromEntries(Object.entries(s.build.args).map(([k, v]) => [k, esc(v)])) } : {}) } : undefined
+  const image = s.image ?? (build ? undefined : KIND_IMAGES[s.kind])
+  const cmd = command(s)
+  const deps = Object.entries(s.dependsOn).sort(([a], [b]) => a.localeCompare(b))
+  const policy = s.restart.policy === 'on-failure' && s.restart.maxRestarts !== undefined ? `on-failure:${s.restart.maxRestarts}` : s.restart.policy
+  const volumes = [
+    ...(s.persist ? [`${s.name}-data:${DATA_DIRS[s.kind]}`] : []),
+    ...(s.kind === 'prefect-serve' ? [`${rel(project.dir)}/run_cache:${CONTAINER_PROJECT}/run_cache:ro`, ...project.pythonPath.map((p) => `${rel(p)}:${CONTAINER_PROJECT}/${relative(project.dir, p) || '.'}:ro`)] : []),
+  ]
+  return {
+    ...(image ? { image: esc(image) } : {}),
+    ...(build ? { build } : {}),
+    ...(cmd ? { command: cmd } : {}),
+    environment: environment(s, project, probe, secrets),
+    ...(s.port !== undefined ? { ports: [`${project.bind}:${s.port}:${s.port}`] } : {}),
+    ...(deps.length ? { depends_on: Object.fromEntries(deps.map(([d, o]) => [d, { condition: CONDITIONS[o.condition] }])) } : {}),
+    ...(check ? { healthcheck: check } : {}),
+    // An init as PID 1 passes the stop signal on and reaps children: a process that is PID 1
+    // itself ignores SIGTERM and would wait out the whole grace period.
+    init: true,
+    restart: policy,
+    stop_signal: s.stop.signal,
+    stop_grace_period: seconds(s.stop.timeoutMs),
+    ...(volumes.length ? { volumes } : {}),
+    labels: { [LABEL.project]: project.name, [LABEL.service]: s.name, [LABEL.hash]: hashOf(fingerprint(s)) },
+  }
+}
+
+/**
+ * run_cache/docker-compose.yml for the project's environment (pure). Valid for Docker Compose v2
+ * and v1 alike: no top-level `name` (pulpo passes `-p`), and `depends_on.restart` is applied by
+ * pulpo rather than written. Secret values are never written: the file refers to variables that
+ * pulpo sets when it runs compose.
+ */
+export function compileCompose(project: Project): { file: GeneratedFile; secrets: Record<string, string> } {
+  const composeDir = `${project.dir}/run_cache`
+  const secrets: Record<string, string> = {}
+  const names = Object.keys(project.services).sort()
+  const services = Object.fromEntries(names.map((n) => [n, composeService(project.services[n], project, composeDir, secrets)]))
+  const volumes = names.filter((n) => project.services[n].persist).map((n) => `${n}-data`)
+  const doc = {
+    services,
+    ...(volumes.length ? { volumes: Object.fromEntries(volumes.map((v) => [v, { labels: { [LABEL.project]: project.name } }])) } : {}),
+  }
+  const header = `# Generated by pulpo from ${basename(project.file)} (environment ${project.environment}). Do not edit: \`pulpo compile\` rewrites this file.\n# Run it as pulpo does: docker compose -p ${project.name} -f run_cache/docker-compose.yml up -d\n`
+  return { file: { path: COMPOSE_FILE, content: header + stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' }) }, secrets }
+}
