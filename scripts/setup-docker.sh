@@ -19,6 +19,23 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { log "dockerd did not answer; see /var/log/pulpo-dockerd.log"; exit 1; }
 fi
 
+# Compose v2 (the `docker compose` plugin most users have) is not in Debian 12: build it once from
+# the Go module proxy, so both v1 and v2 are exercised. PULPO_SKIP_COMPOSE_V2=1 skips it.
+compose_version=v2.29.7
+plugin="$HOME/.docker/cli-plugins/docker-compose"
+if [ -z "${PULPO_SKIP_COMPOSE_V2:-}" ] && ! docker compose version >/dev/null 2>&1; then
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/pulpo/compose-$compose_version"
+  if [ ! -x "$cache/docker-compose" ]; then
+    log "building Docker Compose $compose_version (once, several minutes)"
+    mkdir -p "$cache"
+    GOBIN="$cache" go install -ldflags "-X github.com/docker/compose/v2/internal.Version=$compose_version" \
+      "github.com/docker/compose/v2/cmd@$compose_version" >&2
+    mv "$cache/cmd" "$cache/docker-compose"
+  fi
+  mkdir -p "$(dirname "$plugin")"
+  ln -sf "$cache/docker-compose" "$plugin"
+fi
+
 image=local/python:bookworm
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
@@ -31,4 +48,4 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   tar -C "$rootfs" -c . | docker import - "$image" >/dev/null
   rm -rf "$rootfs"
 fi
-log "docker ready: $(docker version --format '{{.Server.Version}}'), image $image"
+log "docker ready: engine $(docker version --format '{{.Server.Version}}'), compose $(docker compose version --short 2>/dev/null || echo 'v2 absent'), $(docker-compose version --short), image $image"

@@ -3,17 +3,28 @@
 # every test with node's test runner. Usage: scripts/test.sh [test files...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p test-artifacts
 
 # Node dependencies, exactly as locked.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 
-# Python venv with Prefect and the example's dependencies, and a MongoDB-wire server.
-scripts/setup-python.sh
-eval "$(scripts/setup-mongodb.sh)"
-
+# The slow preparations run side by side: the Python venv with Prefect and the example's
+# dependencies; a MongoDB-wire server; a Docker engine with Compose v1 and v2 and a local base image.
+scripts/setup-python.sh > test-artifacts/setup-python.log 2>&1 & py=$!
+scripts/setup-mongodb.sh > test-artifacts/setup-mongodb.env 2> test-artifacts/setup-mongodb.log & mongo=$!
+scripts/setup-docker.sh > test-artifacts/setup-docker.log 2>&1 & dock=$!
 npm run build
-mkdir -p test-artifacts
+for job in "python:$py" "mongodb:$mongo" "docker:$dock"; do
+  if ! wait "${job#*:}"; then
+    echo "setup of ${job%%:*} failed:" >&2
+    cat "test-artifacts/setup-${job%%:*}.log" >&2
+    exit 1
+  fi
+done
+cat test-artifacts/setup-*.log >&2
+eval "$(cat test-artifacts/setup-mongodb.env)"
+
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/*/*.test.ts); fi
 exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
