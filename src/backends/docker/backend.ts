@@ -118,7 +118,7 @@ export class DockerBackend implements Backend {
       if (opts.afterReady && project.services[c.service]?.kind === 'mongodb') await opts.afterReady(c.service, () => {})
       results.push({ service: c.service, status: 'done', action: 'noop', ms: 0 })
     }
-    this.record(project, plan)
+    await this.record(project, plan)
     return results
   }
 
