@@ -1,7 +1,11 @@
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { MongoClient } from 'mongodb'
 import type { Project } from '../config/resolve.js'
 import { diffModel, modelSpecs, pending, type ModelSpec } from '../mongo/models.js'
-import { applyChanges, capabilities, connect, observeModel, unsupported, type Capabilities } from '../mongo/server.js'
+import { allSupported, applyChanges, capabilities, connect, observeModel, serverVersion, unsupported, type Capabilities } from '../mongo/server.js'
+import { writeAtomic } from '../backends/local/atomic.js'
+import { StateDir } from '../backends/local/paths.js'
 
 /** A datamodel's state for plan and status. */
 export interface DatamodelView {
@@ -28,10 +32,35 @@ export function mongoUrl(project: Project, service: string): string {
   return `mongodb://${host}:${port}/?directConnection=true`
 }
 
-async function withServer<T>(project: Project, service: string, fn: (client: MongoClient, caps: Capabilities) => Promise<T>): Promise<T> {
+/**
+ * What a server supports is found out by `up` (trying each feature, which writes a scratch
+ * database) and remembered in .pulpo/ per service and server version, so that plan and status
+ * only read.
+ */
+const capsFile = (project: Project) => join(new StateDir(project.dir).root, 'mongodb-capabilities.json')
+
+function rememberedCaps(project: Project): Record<string, Capabilities> {
+  try {
+    return JSON.parse(readFileSync(capsFile(project), 'utf8'))
+  } catch {
+    return {}
+  }
+}
+
+async function withServer<T>(project: Project, service: string, mode: 'read' | 'write', fn: (client: MongoClient, caps: Capabilities) => Promise<T>): Promise<T> {
   const client = await connect(mongoUrl(project, service))
   try {
-    return await fn(client, await capabilities(client))
+    let caps: Capabilities
+    if (mode === 'write') {
+      caps = await capabilities(client)
+      mkdirSync(new StateDir(project.dir).root, { recursive: true })
+      writeAtomic(capsFile(project), JSON.stringify({ ...rememberedCaps(project), [service]: caps }, null, 1))
+    } else {
+      const version = await serverVersion(client)
+      const known = rememberedCaps(project)[service]
+      caps = known?.version === version ? known : allSupported(version)
+    }
+    return await fn(client, caps)
   } finally {
     await client.close().catch(() => {})
   }
@@ -57,7 +86,7 @@ export async function observeDatamodels(project: Project, running: Set<string>, 
       continue
     }
     try {
-      await withServer(project, svc.name, async (client, caps) => {
+      await withServer(project, svc.name, 'read', async (client, caps) => {
         servers.push({ service: svc.name, version: caps.version })
         for (const m of models) {
           const changes = diffModel(m, await observeModel(client, m), opts)
@@ -79,7 +108,7 @@ export async function applyDatamodels(project: Project, service: string, opts: {
   const models = modelSpecs(project).filter((m) => m.service === service)
   if (!models.length) return { applied: [], warnings: [] }
   opts.progress?.(`initialising datamodels (${models.map((m) => m.name).join(', ')})`)
-  return withServer(project, service, async (client, caps) => {
+  return withServer(project, service, 'write', async (client, caps) => {
     const applied: string[] = []
     const warnings: string[] = []
     for (const m of models) {

@@ -12,7 +12,7 @@ export default class Down extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Down)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ failed, renderFailures, withLock }, { backendFor }, { loadProject }, { ServiceProgress }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../config/load.js'), import('../render/progress.js')])
+    const [{ failed, renderFailures, withLock }, { backendFor }, { loadProject }, { ServiceProgress }, { maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../config/load.js'), import('../render/progress.js'), import('../config/resolve.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const backend = backendFor(project)
     const json = this.jsonEnabled()
@@ -29,9 +29,9 @@ export default class Down extends PulpoCommand {
         await progress.finish(results.filter((r) => shown.includes(r.service)))
       }
       if (failed(results)) process.exitCode = 1
-      if (json) return { project: project.name, environment: project.environment, mode: project.mode, results, volumes: flags.volumes }
+      if (json) return maskData({ project: project.name, environment: project.environment, mode: project.mode, results, volumes: flags.volumes }, project.secrets)
       const text = renderFailures(results)
-      if (text) this.logToStderr(text)
+      if (text) this.logToStderr(maskData(text, project.secrets))
       if (!failed(results)) this.log(`${chalk.green('✔')} ${names.length ? names.join(', ') : project.name} stopped${flags.volumes ? ', data removed' : ''}`)
     })
   }

@@ -11,7 +11,7 @@ export default class Restart extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Restart)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { checkServiceNames, planFor }, { loadProject }, { mask }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../config/resolve.js')])
+    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { checkServiceNames, planFor }, { loadProject }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../config/resolve.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const names = (argv as string[]).length ? (argv as string[]) : Object.keys(project.services)
     checkServiceNames(project, names)
@@ -21,7 +21,7 @@ export default class Restart extends PulpoCommand {
       const { plan } = await planFor(project, backend, { only: names, restart: names, datamodels: false })
       const results = await applyPlan(project, backend, plan, { json, signal })
       if (failed(results)) process.exitCode = signal.aborted ? 130 : 1
-      if (json) return { ...plan, results }
+      if (json) return maskData({ ...plan, results }, project.secrets)
       const text = renderFailures(results)
       if (text) this.logToStderr(mask(text, project.secrets))
       if (!failed(results)) this.log(`${chalk.green('✔')} restarted ${names.join(', ')}`)

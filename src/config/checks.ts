@@ -163,7 +163,8 @@ const checkProbes: Check = (ctx) => {
     if (!isRecord(svc) || !isRecord(svc.ready)) continue
     const kinds = PROBE_KINDS.filter((k) => svc.ready[k] !== undefined && svc.ready[k] !== false)
     if (kinds.length > 1) out.push(problem(ctx, 'probe', [...path, 'ready'], `ready has more than one probe: ${kinds.join(', ')}`, 'keep exactly one of http, tcp, exec, log, mongodb'))
-    if (kinds.length === 0 && path[0] === 'services') out.push(problem(ctx, 'probe', [...path, 'ready'], 'ready names no probe', 'add one of http, tcp, exec, log, mongodb'))
+    // A built-in kind has its own probe: `ready` may then only tune interval and timeout.
+    if (kinds.length === 0 && path[0] === 'services' && !KINDS_WITH_PROBE.has(svc.kind ?? 'process')) out.push(problem(ctx, 'probe', [...path, 'ready'], 'ready names no probe', 'add one of http, tcp, exec, log, mongodb'))
     if ((svc.ready.http !== undefined || svc.ready.tcp === true) && svc.port === undefined && path[0] === 'services')
       out.push(problem(ctx, 'probe', [...path, 'ready'], `the ${svc.ready.http !== undefined ? 'http' : 'tcp'} probe needs the service's port`, 'add port: to the service'))
     if (typeof svc.ready.log === 'string') {
@@ -346,6 +347,21 @@ function checkInputs(ctx: CheckContext, names: string[]): Problem[] {
   return out
 }
 
+/** Two datamodels on one collection would undo each other's indexes and validator on every up. */
+const checkDatamodelNamespaces: Check = (ctx) => {
+  const seen = new Map<string, string>()
+  const out: Problem[] = []
+  const mongos = entries(ctx.raw.services).filter(([, s]) => isRecord(s) && s.kind === 'mongodb').map(([n]) => n)
+  for (const [name, dm] of entries(ctx.raw.datamodels)) {
+    if (!isRecord(dm)) continue
+    const ns = `${dm.service ?? mongos[0]}/${dm.database ?? ctx.raw.project ?? ''}.${dm.collection ?? name}`
+    const other = seen.get(ns)
+    if (other) out.push(problem(ctx, 'datamodel', ['datamodels', name], `datamodels '${other}' and '${name}' describe the same collection (${ns.split('/')[1]})`, 'merge them, or give one another collection:', 'key'))
+    else seen.set(ns, name)
+  }
+  return out
+}
+
 /** A runner of the compiled flows needs the Prefect server it registers them with. */
 const checkPrefectServe: Check = (ctx) => {
   const services = entries(ctx.raw.services).filter(([, s]) => isRecord(s))
@@ -377,6 +393,7 @@ export const CHECKS: readonly Check[] = [
   checkOverrides,
   checkPaths,
   checkDatamodels,
+  checkDatamodelNamespaces,
   checkOperations,
   checkStandaloneInputs,
   checkPrefectServe,

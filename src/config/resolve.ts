@@ -67,7 +67,7 @@ export const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i
 export const SERVICE_ATTRIBUTES = ['host', 'port', 'url', 'bind'] as const
 
 /** `mongodb://127.0.0.1:27017` for MongoDB, `http://...` otherwise. */
-export const schemeOf = (kind: Kind | undefined) => (kind === 'mongodb' ? 'mongodb' : 'http')
+export const schemeOf = (svc: RawService) => (svc.kind === 'mongodb' || svc.ready?.mongodb ? 'mongodb' : 'http')
 
 export interface ResolveOptions {
   /** false: `${VAR:?msg}` with VAR unset is not a problem (checking an environment not selected). */
@@ -122,7 +122,7 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
       case 'port':
         return port === undefined ? undefined : String(port)
       case 'url':
-        return port === undefined ? undefined : `${schemeOf(svc.kind)}://${host}:${port}`
+        return port === undefined ? undefined : `${schemeOf(svc)}://${host}:${port}`
     }
     return undefined
   }
@@ -257,9 +257,17 @@ function at(source: Source, path: (string | number)[], index: number) {
   return rest.length > index + quoted && !/^[|>]/.test(rest) ? { line: loc.line, column: loc.column + quoted + index } : loc
 }
 
-/** Replaces every secret value in a text with ***. */
+/** A password in a URL, `scheme://user:PASSWORD@host`, whatever variable it came from. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+:)([^\s@/"']+)@/gi
+
+/** Replaces every secret value in a text, and every password in a URL, with ***. */
 export function mask(text: string, secrets: readonly string[]): string {
   let out = text
   for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***')
-  return out
+  return out.replace(URL_PASSWORD, '$1***@')
+}
+
+/** The same data with every secret masked in every string (for --json output). */
+export function maskData<T>(data: T, secrets: readonly string[]): T {
+  return JSON.parse(mask(JSON.stringify(data), secrets.map((s) => JSON.stringify(s).slice(1, -1))))
 }

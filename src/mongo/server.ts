@@ -25,13 +25,23 @@ export async function connect(url: string, timeoutMs = 3000): Promise<MongoClien
 }
 
 
+/** `7.0.42`, or `7.0.42 (FerretDB v1.24.2)`: read-only. */
+export async function serverVersion(client: MongoClient): Promise<string> {
+  const info = await client.db('admin').command({ buildInfo: 1 })
+  return info.ferretdbVersion ? `${info.version} (FerretDB ${info.ferretdbVersion})` : String(info.version)
+}
+
+/** Every feature supported: what plan assumes for a server whose features `up` has not checked yet. */
+export function allSupported(version: string): Capabilities {
+  return { version, validator: true, ttl: true, sparse: true, indexTypes: Object.fromEntries(SPECIAL_INDEX_TYPES.map((t) => [t, true])) as Capabilities['indexTypes'] }
+}
+
 /**
  * Finds out, by asking the server itself, which datamodel features it supports: each is tried in a
  * scratch database that is dropped afterwards. Nothing is assumed from the server's name.
  */
 export async function capabilities(client: MongoClient): Promise<Capabilities> {
-  const info = await client.db('admin').command({ buildInfo: 1 })
-  const version = info.ferretdbVersion ? `${info.version} (FerretDB ${info.ferretdbVersion})` : String(info.version)
+  const version = await serverVersion(client)
   const db = client.db(`pulpo_probe_${process.pid}_${Date.now().toString(36)}`)
   const tries = async (fn: () => Promise<unknown>) => {
     try {

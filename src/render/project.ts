@@ -1,5 +1,5 @@
 import { isAbsolute, relative } from 'node:path'
-import { mask, SECRET_NAME, type Probe, type Project, type Service } from '../config/resolve.js'
+import { maskData, SECRET_NAME, type Probe, type Project, type Service } from '../config/resolve.js'
 
 const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
 
@@ -61,5 +61,5 @@ export function maskedProject(p: Project) {
     operations: p.operations,
   }
   // Mask inside the serialised form, so a secret embedded in any string (a URL, a command) goes too.
-  return JSON.parse(mask(JSON.stringify(view), p.secrets.map((s) => JSON.stringify(s).slice(1, -1))))
+  return maskData(view, p.secrets)
 }

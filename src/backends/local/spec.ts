@@ -53,7 +53,8 @@ function kindCommand(s: Service, project: Project, dataDir: string, path: string
     if (mongod) return [mongod, '--dbpath', dataDir, '--bind_ip', project.bind, '--port', port]
     const ferret = process.env.PULPO_FERRETDB ?? which('ferretdb', path) ?? cachedFerret()
     if (ferret) {
-      return [ferret, '--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--state-dir=${dataDir}`, `--listen-addr=${project.bind}:${port}`, '--debug-addr=127.0.0.1:0', '--telemetry=disable', '--log-level=warn']
+      // warn would log a stack of lines for every client that disconnects (its endSessions).
+      return [ferret, '--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--state-dir=${dataDir}`, `--listen-addr=${project.bind}:${port}`, '--debug-addr=127.0.0.1:0', '--telemetry=disable', '--log-level=error']
     }
     throw new PulpoError('mongodb-missing', `service '${s.name}' (kind: mongodb) needs mongod or FerretDB, and neither is installed`, {
       hints: ['install MongoDB (mongod on PATH), or build FerretDB (see the README) and put ferretdb on PATH or set PULPO_FERRETDB', 'or run this environment in docker mode'],

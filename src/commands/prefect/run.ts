@@ -16,7 +16,7 @@ export default class PrefectRun extends PulpoCommand {
   async run() {
     const { args, flags } = await this.parse(PrefectRun)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ backendFor }, { compileProject }, { loadProject }, { mask }, { findFlow, flowParameters, prefectApiUrl, runFlow }] = await Promise.all([
+    const [{ backendFor }, { compileProject }, { loadProject }, { mask, maskData }, { findFlow, flowParameters, prefectApiUrl, runFlow }] = await Promise.all([
       import('../../app/backends.js'),
       import('../../compile/index.js'),
       import('../../config/load.js'),
@@ -36,7 +36,7 @@ export default class PrefectRun extends PulpoCommand {
     process.once('SIGINT', onInt)
     const outcome = await runFlow(project, flow, params, { apiUrl, deployment: flags.deployment, logsTo: json ? 'stderr' : 'stdout', signal: abort.signal }).finally(() => process.off('SIGINT', onInt))
     if (outcome.state !== 'COMPLETED') process.exitCode = 1
-    if (json) return JSON.parse(mask(JSON.stringify(outcome), project.secrets))
+    if (json) return maskData(outcome, project.secrets)
     if (outcome.state === 'COMPLETED') {
       this.log(mask(JSON.stringify(outcome.result ?? null, null, 2), project.secrets))
       this.logToStderr(`${chalk.green('✔')} ${flow.name} completed${outcome.flow_run_id ? chalk.dim(` (flow run ${outcome.flow_run_id})`) : ''}`)
