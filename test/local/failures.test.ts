@@ -98,6 +98,36 @@ services:
   })
 })
 
+// A command that cannot run at all: as argv, pulpo cannot spawn it; through /bin/sh, the shell says so.
+// (With a probe, so that up waits for it: without one a service is up once spawned.)
+const MISSING = [
+  { form: 'argv', command: '["no-such-program-pulpo-test", "x"]', says: /✖ s: cannot start "no-such-program-pulpo-test": command not found/, log: /\(s wrote nothing to its log\)/ },
+  { form: 'shell string', command: '"no-such-program-pulpo-test x"', says: /✖ s: exited with code 127/, log: /│ .*no-such-program-pulpo-test: .*not found/ },
+]
+
+describe('a command that cannot run', () => {
+  for (const c of MISSING) {
+    test(`${c.form}: up exits 1 and says why`, async () => {
+      const p = new TestProject(`version: 1
+project: missing
+services:
+  s:
+    command: ${c.command}
+    ready: { log: never printed }
+  d:
+    command: ${svc('d')}
+    depends_on: { s: healthy }
+`)
+      const r = await p.run(['up'])
+      assert.equal(r.exitCode, 1, show(r))
+      assertNoStackTrace(r)
+      assert.match(r.stderr, c.says, show(r))
+      assert.match(r.stderr, c.log, show(r))
+      assert.deepEqual(p.eventsOf('d'), [])
+    })
+  }
+})
+
 describe('an unhealthy service', () => {
   test('up fails naming a running service that turned unhealthy, rather than waiting for it forever', async () => {
     const [port] = await freePorts(1)

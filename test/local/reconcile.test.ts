@@ -251,6 +251,33 @@ services:
   })
 })
 
+describe('watch', () => {
+  test('a change under a watched path restarts the service (stop, then start); the others keep running', async () => {
+    const p = new TestProject(`version: 1
+project: watch
+services:
+  a:
+    command: ${svc('a')}
+    watch: [app]
+  b:
+    command: ${svc('b')}
+`, { 'app/main.py': 'x = 1\n' })
+    await p.up()
+    const first = await p.when('a', 'start')
+    const b = (await p.when('b', 'start')).pid
+    p.touch('app/main.py')
+    await until(() => p.eventsOf('a', 'start').length === 2, 'a restarts', () => p.eventLog())
+    assertBefore(p.first('a', 'stop'), p.last('a', 'start'))
+    assert.ok(!alive(first.pid))
+    // A file in a directory made after the start counts too.
+    p.touch('app/new.py')
+    await until(() => p.eventsOf('a', 'start').length === 3, 'a restarts again', () => p.eventLog())
+    assert.equal((await p.service('a')).pid, p.last('a', 'start').pid)
+    assert.equal((await p.service('b')).pid, b)
+    assert.equal((await p.run(['plan', '--detailed-exitcode'])).exitCode, 0)
+  })
+})
+
 describe('down', () => {
   test('stops in reverse dependency order, process groups and all, and leaves no process behind', async () => {
     const [port] = await freePorts(1)
