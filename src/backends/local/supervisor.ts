@@ -418,6 +418,8 @@ function evaluate(m: Managed, condition: WaitCondition): 'ok' | 'pending' | { fa
   switch (want) {
     case 'started':
       if ((m.status === 'running' || m.status === 'starting') && !restarting) return 'ok'
+      // It started and has already finished well (a job, in sync once done): nothing to wait for.
+      if (m.status === 'exited' && m.exitCode === 0) return 'ok'
       return gone ? { fail: why() } : 'pending'
     case 'healthy':
       if (m.health === 'healthy') return 'ok'
