@@ -29,8 +29,9 @@ export function reconcile(input: ReconcileInput): Plan {
   for (const d of input.desired) {
     if (!scope.has(d.name)) continue
     const a = actual.get(d.name)
-    // A job that ran to completion with this very config has done its work.
-    if (a?.state === 'exited' && a.exitCode === 0 && a.hash === d.hash) {
+    // A job that ran to completion with this very config has done its work (unless a restart of
+    // it is asked for: `pulpo restart job` runs it again).
+    if (a?.state === 'exited' && a.exitCode === 0 && a.hash === d.hash && !input.restart?.includes(d.name)) {
       changes.set(d.name, { service: d.name, action: 'noop', reasons: [] })
       continue
     }
