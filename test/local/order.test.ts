@@ -120,6 +120,45 @@ services:
     assert.equal((await p.service('api')).actual, 'running')
   })
 
+  test('completed: a job done with its config is in sync; up leaves it, restart and a config change run it again', async () => {
+    const yaml = (n: number, web = 'a') => `version: 1
+project: jobdone
+services:
+  job:
+    command: ${svc('job', '--exit', '0')}
+    env: { N: "${n}" }
+  api:
+    command: ${svc('api')}
+    depends_on: { job: completed }
+  web:
+    command: ${svc('web')}
+    env: { W: ${web} }
+    depends_on: [job]
+`
+    const p = new TestProject(yaml(1))
+    await p.up()
+    assert.equal((await p.run(['plan', '--detailed-exitcode'])).exitCode, 0, 'in sync after the job is done')
+    const r = await p.up()
+    assert.match(r.stdout, /up to date/)
+    assert.equal(p.eventsOf('job', 'start').length, 1, 'up does not run a finished job again')
+
+    // A dependent that waits for the finished job to have started is not held back by it.
+    p.write(yaml(1, 'b'))
+    await p.up()
+    await until(() => p.eventsOf('web', 'start').length === 2, 'web restarted', () => p.eventLog())
+    assert.equal(p.eventsOf('job', 'start').length, 1)
+
+    const restart = await p.run(['restart', 'job'])
+    assert.equal(restart.exitCode, 0, show(restart))
+    await until(() => p.eventsOf('job', 'exit').length === 2, 'restart runs the job again', () => p.eventLog())
+
+    p.write(yaml(2, 'b'))
+    assert.deepEqual((await p.json<{ changes: { service: string; action: string }[] }>(['plan'])).changes.map((c) => `${c.service}: ${c.action}`), ['api: noop', 'job: create', 'web: noop'])
+    await p.up()
+    await until(() => p.eventsOf('job', 'exit').length === 3, 'a changed job runs again', () => p.eventLog())
+    assert.equal(p.eventsOf('api', 'start').length, 1, 'api (without restart: true) is left alone')
+  })
+
   test('completed: a job exiting 1 fails its dependents, which never start', async () => {
     const p = new TestProject(`version: 1
 project: jobfails

@@ -26,7 +26,7 @@ p.add_argument("--http", type=int, help="become ready by serving HTTP on this po
 p.add_argument("--tcp", type=int, help="become ready by listening on this TCP port")
 p.add_argument("--ready-line", help="become ready by printing this line")
 p.add_argument("--ready-file", action="store_true", help="become ready by creating ./NAME.ready")
-p.add_argument("--crash-after", type=float, help="once ready, run this long and then exit with --crash-code")
+p.add_argument("--crash-when", help="once ready, wait until this file exists and then exit with --crash-code")
 p.add_argument("--crash-code", type=int, default=1)
 p.add_argument("--child", action="store_true", help="start a `sleep` child in this process group")
 p.add_argument("--ignore-term", action="store_true", help="ignore SIGTERM (to be SIGKILLed)")
@@ -105,8 +105,9 @@ if a.ready_file:
 if a.ready_line:
     print(a.ready_line, flush=True)
 
-if a.crash_after is not None:
-    time.sleep(a.crash_after)
+if a.crash_when is not None:
+    while not os.path.exists(a.crash_when):
+        time.sleep(0.02)
     record("exit", str(a.crash_code))
     sys.exit(a.crash_code)
 
