@@ -8,7 +8,7 @@
 // (hello, pulpo, hello, pulpo...) so drift in machine load hits both alike, and every process runs
 // in an empty temporary directory. Builds dist/pulpo first if it is missing.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -28,14 +28,47 @@ export function stats(samples) {
   return { runs: s.length, min: s[0], median: q(0.5), p90: q(0.9), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length }
 }
 
-/** Wall-clock milliseconds of one run; fails loudly if the command does. */
-export function timeOnce(file, args, cwd) {
+/**
+ * CPU time (user + system) of this process's finished children, in ms, from /proc/self/stat
+ * (Linux; undefined elsewhere). It counts in clock ticks (10 ms), so only its mean over many runs
+ * means anything; unlike wall-clock time it hardly changes when other work competes for the CPUs.
+ */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100
+  } catch {
+    return 100
+  }
+})()
+function childrenCpuMs() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[13]) + Number(f[14])) * 1000) / CLK_TCK
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Wall-clock milliseconds of one run; fails loudly if the command does. With `cpu`, adds the run's
+ * CPU time to cpu.ms.
+ */
+export function timeOnce(file, args, cwd, cpu) {
+  const c0 = cpu && childrenCpuMs()
   const t0 = process.hrtime.bigint()
   const r = spawnSync(file, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}`)
+  if (cpu) {
+    const c1 = childrenCpuMs()
+    cpu.ms = c0 === undefined || c1 === undefined ? undefined : (cpu.ms ?? 0) + c1 - c0
+  }
   return ms
 }
+
+/** Mean CPU ms per run, or '-' where it cannot be measured. */
+export const cpuPerRun = (cpu, runs) => (cpu.ms === undefined ? '      -' : fmt(cpu.ms / runs))
 
 export const fmt = (ms) => ms.toFixed(1).padStart(7)
 
@@ -83,10 +116,11 @@ function main() {
     ]
     for (let i = 0; i < WARMUP; i++) for (const s of subjects) timeOnce(s.file, s.args, cwd)
     const samples = subjects.map(() => [])
-    for (let i = 0; i < RUNS; i++) subjects.forEach((s, k) => samples[k].push(timeOnce(s.file, s.args, cwd)))
+    const cpu = subjects.map(() => ({}))
+    for (let i = 0; i < RUNS; i++) subjects.forEach((s, k) => samples[k].push(timeOnce(s.file, s.args, cwd, cpu[k])))
 
     const loadAfter = load()
-    const results = subjects.map((s, k) => ({ name: s.name, ...stats(samples[k]) }))
+    const results = subjects.map((s, k) => ({ name: s.name, ...stats(samples[k]), cpuMsPerRun: cpu[k].ms === undefined ? undefined : cpu[k].ms / RUNS }))
     const [h, p, hs] = results
     const ratio = p.median / h.median
     if (process.argv.includes('--json')) {
@@ -94,10 +128,11 @@ function main() {
       return
     }
     console.log(`start-up, ${RUNS} interleaved runs each after ${WARMUP} warm-up runs (ms, wall clock incl. spawn); load average ${loadBefore} → ${loadAfter}`)
-    console.log(`${'subject'.padEnd(26)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)}`)
-    for (const r of results) console.log(`${r.name.padEnd(26)} ${fmt(r.median)} ${fmt(r.p90)} ${fmt(r.min)} ${fmt(r.max)}`)
+    console.log(`${'subject'.padEnd(26)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'CPU/run'.padStart(7)}`)
+    results.forEach((r, k) => console.log(`${r.name.padEnd(26)} ${fmt(r.median)} ${fmt(r.p90)} ${fmt(r.min)} ${fmt(r.max)} ${cpuPerRun(cpu[k], RUNS)}`))
     console.log(`ratio pulpo/hello (medians): ${ratio.toFixed(2)}×  (p90: ${(p.p90 / h.p90).toFixed(2)}×)  target ≤ ${TARGET}×: ${ratio <= TARGET ? 'PASS' : 'MISS'}`)
     console.log(`ratio pulpo/hello-via-process.stdout (medians): ${(p.median / hs.median).toFixed(2)}×  (for scale: not the target)`)
+    if (p.cpuMsPerRun !== undefined) console.log(`ratio pulpo/hello (CPU time per run, user+sys): ${(p.cpuMsPerRun / h.cpuMsPerRun).toFixed(2)}×  (less sensitive to competing load)`)
     warnIfBusy(loadBefore, loadAfter)
   } finally {
     rmSync(work, { recursive: true, force: true })

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { fmt, load, stats, timeOnce, warnIfBusy } from './startup.mjs'
+import { cpuPerRun, fmt, load, stats, timeOnce, warnIfBusy } from './startup.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const option = (name, fallback) => {
@@ -198,31 +198,36 @@ function main() {
     const loadBefore = load()
     const version = []
     const samples = files.map(() => [])
+    const versionCpu = {}
+    const cpu = files.map(() => ({}))
     for (let i = 0; i < RUNS; i++) {
-      version.push(timeOnce(BIN, ['--version'], work))
-      files.forEach((f, k) => samples[k].push(timeOnce(BIN, ['validate', '-c', f.file], work)))
+      version.push(timeOnce(BIN, ['--version'], work, versionCpu))
+      files.forEach((f, k) => samples[k].push(timeOnce(BIN, ['validate', '-c', f.file], work, cpu[k])))
     }
     const loadAfter = load()
     const v = stats(version)
-    const rows = files.map((f, k) => ({ n: f.n, lines: f.lines, bytes: f.bytes, ...stats(samples[k]) }))
+    const rows = files.map((f, k) => ({ n: f.n, lines: f.lines, bytes: f.bytes, ...stats(samples[k]), cpuMsPerRun: cpu[k].ms === undefined ? undefined : cpu[k].ms / RUNS }))
     const at = (n) => rows.find((r) => r.n === n)
     const vs1000 = at(1000) && at(1000).median / v.median
     const growth = at(1000) && at(10000) && at(10000).median / at(1000).median
     const netGrowth = at(1000) && at(10000) && (at(10000).median - v.median) / (at(1000).median - v.median)
     if (process.argv.includes('--json')) {
-      console.log(JSON.stringify({ bin: BIN, runs: RUNS, loadavg: [Number(loadBefore), Number(loadAfter)], version: v, sizes: rows, vs1000, growth, netGrowth }, null, 2))
+      console.log(JSON.stringify({ bin: BIN, runs: RUNS, loadavg: [Number(loadBefore), Number(loadAfter)], version: { ...v, cpuMsPerRun: versionCpu.ms === undefined ? undefined : versionCpu.ms / RUNS }, sizes: rows, vs1000, growth, netGrowth }, null, 2))
       return
     }
     console.log(`pulpo validate -c FILE, median of ${RUNS} interleaved runs (ms, wall clock incl. process start); load average ${loadBefore} → ${loadAfter}`)
-    console.log(`${'N'.padStart(6)} ${'lines'.padStart(7)} ${'KB'.padStart(6)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'×--version'.padStart(10)}`)
-    console.log(`${'--version'.padStart(6)} ${''.padStart(7)} ${''.padStart(6)} ${fmt(v.median)} ${fmt(v.p90)} ${fmt(v.min)} ${'1.00'.padStart(10)}`)
-    for (const r of rows) console.log(`${String(r.n).padStart(6)} ${String(r.lines).padStart(7)} ${(r.bytes / 1024).toFixed(0).padStart(6)} ${fmt(r.median)} ${fmt(r.p90)} ${fmt(r.min)} ${(r.median / v.median).toFixed(2).padStart(10)}`)
+    console.log(`${'N'.padStart(9)} ${'lines'.padStart(7)} ${'KB'.padStart(6)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'×--version'.padStart(10)} ${'CPU/run'.padStart(7)}`)
+    console.log(`${'--version'.padStart(9)} ${''.padStart(7)} ${''.padStart(6)} ${fmt(v.median)} ${fmt(v.p90)} ${fmt(v.min)} ${'1.00'.padStart(10)} ${cpuPerRun(versionCpu, RUNS)}`)
+    rows.forEach((r, k) => console.log(`${String(r.n).padStart(9)} ${String(r.lines).padStart(7)} ${(r.bytes / 1024).toFixed(0).padStart(6)} ${fmt(r.median)} ${fmt(r.p90)} ${fmt(r.min)} ${(r.median / v.median).toFixed(2).padStart(10)} ${cpuPerRun(cpu[k], RUNS)}`))
     for (let k = 1; k < rows.length; k++) {
       const [a, b] = [rows[k - 1], rows[k]]
       console.log(`growth ${a.n}→${b.n}: ${(b.median / a.median).toFixed(2)}× (net of --version: ${((b.median - v.median) / (a.median - v.median)).toFixed(2)}×)`)
     }
     if (vs1000 !== undefined) console.log(`N=1000 validate / --version: ${vs1000.toFixed(2)}×  target ≤ ${TARGET_VS_VERSION}×: ${vs1000 <= TARGET_VS_VERSION ? 'PASS' : 'MISS'}`)
     if (growth !== undefined) console.log(`growth 1000→10000: ${growth.toFixed(2)}×  target ≤ ${TARGET_GROWTH}×: ${growth <= TARGET_GROWTH ? 'PASS' : 'MISS'}`)
+    const k1 = rows.findIndex((r) => r.n === 1000)
+    const k10 = rows.findIndex((r) => r.n === 10000)
+    if (k1 >= 0 && versionCpu.ms !== undefined) console.log(`CPU time (less sensitive to competing load): N=1000 / --version ${(cpu[k1].ms / versionCpu.ms).toFixed(2)}×${k10 >= 0 ? `, growth 1000→10000 ${(cpu[k10].ms / cpu[k1].ms).toFixed(2)}×` : ''}`)
     warnIfBusy(loadBefore, loadAfter)
     if (KEEP) console.log(`files kept in ${work}`)
   } finally {
