@@ -2,13 +2,15 @@
  * When services fail: a crash during start, a port already in use, and the restart policies with
  * their backoff. Real processes; order from recorded timestamps, never durations.
  */
-import { after, before, describe, test } from 'node:test'
+import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { rmSync as removeFile } from 'node:fs'
 import net from 'node:net'
 import { alive, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, show, svc, TestProject, until, type StatusRow } from './helpers.js'
 
 before(ensureBinary)
+// Each test's projects are taken down (and checked for leftovers) as soon as it ends.
+afterEach(cleanupAll)
 after(cleanupAll)
 
 describe('a failed start', () => {

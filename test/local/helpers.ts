@@ -117,6 +117,7 @@ export interface Leftover {
 }
 
 const all: TestProject[] = []
+const TEMP_PREFIX = 'pulpo-local-'
 
 /**
  * A temporary project: pulpo.yaml, the test programs, and everything a test does with it. Every
@@ -128,7 +129,7 @@ export class TestProject {
   private background: Background[] = []
 
   constructor(yaml: string, files: Record<string, string> = {}) {
-    this.dir = mkdtempSync(join(tmpdir(), 'pulpo-local-'))
+    this.dir = mkdtempSync(join(tmpdir(), TEMP_PREFIX))
     for (const f of readdirSync(PROGRAMS)) copyFileSync(join(PROGRAMS, f), join(this.dir, f))
     writeFiles(this.dir, { 'pulpo.yaml': yaml, ...files })
     all.push(this)
@@ -284,10 +285,14 @@ export class TestProject {
       if (pid === process.pid || mine.has(pid)) continue
       const st = stat(pid)
       if (!st || st.state === 'Z' || st.state === 'X') continue
+      const cwd = read(() => readlinkSync(`/proc/${pid}/cwd`)) ?? ''
+      const environ = read(() => readFileSync(`/proc/${pid}/environ`, 'utf8')) ?? ''
       let why = ''
-      if (this.groups.has(st.pgid)) why = `process group ${st.pgid}`
-      else if (read(() => readlinkSync(`/proc/${pid}/cwd`))?.startsWith(this.dir)) why = 'working directory'
-      else if (read(() => readFileSync(`/proc/${pid}/environ`, 'utf8'))?.includes(this.dir)) why = 'environment'
+      if (cwd.startsWith(this.dir)) why = 'working directory'
+      else if (environ.includes(this.dir)) why = 'environment'
+      // pids wrap around (pid_max may be 32768): a group this project once had may now be another
+      // test project's process, which says so by its directory.
+      else if (this.groups.has(st.pgid) && !`${cwd}\0${environ}`.includes(TEMP_PREFIX)) why = `process group ${st.pgid}`
       if (why) out.push({ pid, command: read(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()) ?? '?', why })
     }
     return out
@@ -309,18 +314,21 @@ export class TestProject {
     assert.deepEqual(left, [], `processes left behind by ${this.dir}:\n${JSON.stringify(left, null, 1)}`)
   }
 
-  /**
-   * For `after`: ends background pulpo processes this test started, runs `pulpo down`, asserts
-   * that no process of the project is left, and removes the directory.
-   */
-  async cleanup() {
+  /** Ends the background pulpo processes this test started, and runs `pulpo down`. */
+  async down(): Promise<Run> {
     for (const b of this.background) {
       if (b.child.exitCode === null && b.child.signalCode === null) b.signal('SIGKILL')
       await b.exited
     }
-    const r = await this.run(['down'])
+    return this.run(['down'])
+  }
+
+  /**
+   * After `down`: asserts that no process of the project is left and removes the directory.
+   * Whatever is left is killed (by the pid found), so that it cannot disturb other tests.
+   */
+  async checkAndRemove(down: Run) {
     const left = await this.waitForNoLeftovers()
-    // Whatever a failed test left, kill it (by the pid found above), so it cannot disturb others.
     for (const l of left) {
       try {
         process.kill(l.pid, 'SIGKILL')
@@ -329,17 +337,23 @@ export class TestProject {
     const started = existsSync(this.path('.pulpo'))
     removeDir(this.dir)
     // A project whose pulpo.yaml is invalid never started anything to take down.
-    if (started) assert.equal(r.exitCode, 0, `pulpo down in cleanup: ${show(r)}`)
+    if (started) assert.equal(down.exitCode, 0, `pulpo down in cleanup: ${show(down)}`)
     assert.deepEqual(left, [], `processes left behind by ${this.dir}:\n${JSON.stringify(left, null, 1)}`)
   }
 }
 
-/** Cleans up every project made in this test file (for `after`). */
+/**
+ * For `afterEach`/`after`: `pulpo down` in every project made since the last call, then the /proc scan for each
+ * (all are down first, so no project's processes can be mistaken for another's).
+ */
 export async function cleanupAll() {
+  const projects = all.splice(0)
+  const downs: Run[] = []
+  for (const p of projects) downs.push(await p.down())
   const errors: unknown[] = []
-  for (const p of all.splice(0)) {
+  for (const [i, p] of projects.entries()) {
     try {
-      await p.cleanup()
+      await p.checkAndRemove(downs[i])
     } catch (e) {
       errors.push(e)
     }

@@ -3,11 +3,13 @@
  * completed) and each probe kind (http, tcp, exec, log), and `up SERVICE`. Real processes; the
  * order is read from the timestamps the services record, never from durations.
  */
-import { after, before, describe, test } from 'node:test'
+import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { assertBefore, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, show, svc, TestProject, until, web } from './helpers.js'
 
 before(ensureBinary)
+// Each test's projects are taken down (and checked for leftovers) as soon as it ends.
+afterEach(cleanupAll)
 after(cleanupAll)
 
 describe('order and parallelism', () => {

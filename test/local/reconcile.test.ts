@@ -3,12 +3,14 @@
  * `--detailed-exitcode`, restarting only what changed (and dependents that opted in), removed
  * services, drift after an outside kill, and `down`: reverse order, no orphans, `--volumes`.
  */
-import { after, before, describe, test } from 'node:test'
+import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { alive, assertBefore, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, PYTHON, show, svc, TestProject, until, type PlanJson, type StatusRow } from './helpers.js'
 
 before(ensureBinary)
+// Each test's projects are taken down (and checked for leftovers) as soon as it ends.
+afterEach(cleanupAll)
 after(cleanupAll)
 
 const byName = (rows: StatusRow[]) => Object.fromEntries(rows.map((r) => [r.name, r]))

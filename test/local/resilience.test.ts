@@ -2,12 +2,14 @@
  * pulpo and its supervisor under duress, with real processes: lock contention, pulpo SIGKILLed
  * mid-up, Ctrl-C (SIGINT) during up, the supervisor killed, and `logs -f`, `restart`.
  */
-import { after, before, describe, test } from 'node:test'
+import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { alive, assertBefore, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, show, svc, TestProject, until, type PlanJson, type StatusRow } from './helpers.js'
 
 before(ensureBinary)
+// Each test's projects are taken down (and checked for leftovers) as soon as it ends.
+afterEach(cleanupAll)
 after(cleanupAll)
 
 const byName = (rows: StatusRow[]) => Object.fromEntries(rows.map((r) => [r.name, r]))
