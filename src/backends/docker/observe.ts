@@ -1,6 +1,7 @@
 import { LABEL } from '../../compile/compose.js'
 import type { Actual } from '../../plan/plan.js'
-import { docker } from './engine.js'
+import { PulpoError } from '../../errors.js'
+import { composeCli, docker } from './engine.js'
 
 /** A container of the project, as `docker inspect` describes it. */
 export interface Container {
@@ -18,6 +19,12 @@ export interface Container {
 /** The project's containers, found by Compose's project label (whoever created them). */
 export async function containers(project: string): Promise<Container[]> {
   const ps = await docker(['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${project}`])
+  if (ps.failed) {
+    // Without this, Docker being absent or stopped read as "no containers": status and plan showed
+    // every service absent and exited 0. composeCli() names the cause (not installed, daemon down).
+    await composeCli()
+    throw new PulpoError('docker-ps', `docker ps failed: ${String(ps.stderr).trim() || 'no answer'}`)
+  }
   const ids = String(ps.stdout).split('\n').filter(Boolean)
   if (!ids.length) return []
   const inspect = await docker(['inspect', ...ids])
