@@ -10,7 +10,7 @@ import type { ApplyOptions, Backend, ServiceResult } from '../backend.js'
 import { writeAtomic } from '../local/atomic.js'
 import { StateDir } from '../local/paths.js'
 import { tcpOpen } from '../local/probes.js'
-import { compose, docker } from './engine.js'
+import { compose, composeCli, docker } from './engine.js'
 import { containers, toActual, type Container } from './observe.js'
 
 const LOG_LINES = 20
@@ -71,9 +71,27 @@ export class DockerBackend implements Backend {
     }
     // Databases with datamodels first, so their collections exist before anything that waits for them starts.
     const first = starting.filter((s) => project.services[s]?.kind === 'mongodb' && opts.afterReady)
-    const phases = first.length ? [first, starting.filter((s) => !first.includes(s))] : [starting]
-    const done = new Set<string>()
-    for (const phase of phases) {
+    // docker-compose v1 counts a dependency with no running container as healthy (1.29's
+    // is_healthy() looks at running containers only), so it started the dependents of a service
+    // that crashed at start. With v1 pulpo gates itself: a level starts once the one before it is
+    // ready. v2 gates correctly, and one `up` for all is faster.
+    const { v2 } = await composeCli()
+    const phases = (first.length ? [first, starting.filter((s) => !first.includes(s))] : [starting]).flatMap((p) => (v2 ? [p] : levels(project, p)))
+    // Services that failed or were not started: what depends on them is not started (as in local mode).
+    const blocked = new Map<string, string>()
+    for (const all of phases) {
+      const phase: string[] = []
+      for (const s of all) {
+        const dep = Object.keys(project.services[s]?.dependsOn ?? {}).find((d) => blocked.has(d))
+        if (!dep) {
+          phase.push(s)
+          continue
+        }
+        const result: ServiceResult = { service: s, status: 'skipped', action: changes.get(s)!.action, reason: `not started: ${dep} ${blocked.get(dep)}` }
+        blocked.set(s, 'was not started')
+        opts.progress.done(result)
+        results.push(result)
+      }
       if (!phase.length) continue
       const forced = phase.filter((s) => changes.get(s)?.reasons.some((r) => r.startsWith('dependency ') || r === 'restart requested'))
       const normal = phase.filter((s) => !forced.includes(s))
@@ -84,17 +102,25 @@ export class DockerBackend implements Backend {
         ...(forced.length ? [['up', '-d', '--no-deps', '--force-recreate', ...forced]] : []),
       ]
       let composeError = ''
-      for (const args of runs) {
-        const r = await compose(project.name, file, args, { env, signal: opts.signal })
-        if (r.failed) composeError = lastLines(String(r.all ?? r.stderr), 3)
+      let outcome: Awaited<ReturnType<DockerBackend['waitReady']>>
+      // The watcher must stop however this ends: left polling, it kept `pulpo up` from ever exiting
+      // when compose could not run (Docker absent or stopped).
+      try {
+        for (const args of runs) {
+          const r = await compose(project.name, file, args, { env, signal: opts.signal })
+          if (r.failed) composeError = lastLines(String(r.all ?? r.stderr), 3)
+        }
+        outcome = await this.waitReady(project, phase, opts, composeError)
+      } finally {
+        watching.abort()
       }
-      const outcome = await this.waitReady(project, phase, opts, composeError)
-      watching.abort()
       for (const s of phase) {
         const o = outcome.get(s)!
         const result: ServiceResult = o.ok
-          ? { service: s, status: 'done', action: changes.get(s)!.action, ms: Date.now() - began }
-          : { service: s, status: 'failed', action: changes.get(s)!.action, reason: o.reason, logs: await this.tail(project, s) }
+          ? { service: s, status: 'done', action: changes.get(s)!.action, ms: o.at - began }
+          : o.skipped
+            ? { service: s, status: 'skipped', action: changes.get(s)!.action, reason: o.reason }
+            : { service: s, status: 'failed', action: changes.get(s)!.action, reason: o.reason, logs: await this.tail(project, s) }
         if (o.ok && opts.afterReady) {
           try {
             await opts.afterReady(s, (t) => opts.progress.update(s, t))
@@ -104,12 +130,7 @@ export class DockerBackend implements Backend {
         }
         opts.progress.done(result)
         results.push(result)
-        if (result.status === 'done') done.add(s)
-      }
-      if (results.some((r) => r.status !== 'done')) {
-        // Like local mode: what depends on a failed service is not started.
-        for (const rest of phases.slice(phases.indexOf(phase) + 1).flat()) results.push({ service: rest, status: 'skipped', action: changes.get(rest)!.action, reason: 'not started: a dependency failed' })
-        break
+        if (result.status !== 'done') blocked.set(s, result.status === 'failed' ? 'failed' : 'was not started')
       }
     }
     // Datamodels of databases that were already running are brought up to date too.
@@ -145,13 +166,16 @@ export class DockerBackend implements Backend {
     const { execa } = await import('execa')
     const { composeCli } = await import('./engine.js')
     const cli = await composeCli()
-    const args = [...cli.args, '-p', project.name, '-f', file, 'logs', ...(opts.follow ? ['-f'] : []), ...(opts.tail !== Infinity ? ['--tail', String(opts.tail)] : []), ...services]
+    // v1 colours its prefixes even into a pipe or file: plain text unless writing to a terminal.
+    const color = process.stdout.isTTY && !process.env.NO_COLOR
+    const args = [...cli.args, '-p', project.name, '-f', file, 'logs', ...(color ? [] : ['--no-color']), ...(opts.follow ? ['-f'] : []), ...(opts.tail !== Infinity ? ['--tail', String(opts.tail)] : []), ...services]
     const child = execa(cli.file, args, { reject: false, stdin: 'ignore', cancelSignal: opts.signal, env: { ...process.env, ...compileProject(project).secrets }, lines: false, buffer: false })
     let partial = ''
     child.stdout?.on('data', (d: Buffer) => {
       const lines = (partial + d.toString('utf8')).split('\n')
       partial = lines.pop() ?? ''
-      for (const l of lines) opts.write(l)
+      // v1 starts with its own "Attaching to a_1, b_1" line, which belongs to no service.
+      for (const l of lines) if (cli.v2 || !l.startsWith('Attaching to ')) opts.write(l)
     })
     await child
     if (partial) opts.write(partial)
@@ -184,8 +208,9 @@ export class DockerBackend implements Backend {
    * seen for a log probe, else running (or exited 0 for a job). A container that exits non-zero,
    * turns unhealthy after its start period, or is not ready by the probe's timeout has failed.
    */
-  private async waitReady(project: Project, services: string[], opts: ApplyOptions, composeError: string): Promise<Map<string, { ok: true } | { ok: false; reason: string }>> {
-    const out = new Map<string, { ok: true } | { ok: false; reason: string }>()
+  private async waitReady(project: Project, services: string[], opts: ApplyOptions, composeError: string): Promise<Map<string, Outcome>> {
+    const out = new Map<string, Outcome>()
+    const ready = (s: string) => out.set(s, { ok: true, at: Date.now() })
     const deadline = new Map(services.map((s) => [s, Date.now() + (project.services[s]?.ready?.timeoutMs ?? 60_000) + 5000]))
     const logSeen = new Map<string, boolean>()
     while (out.size < services.length) {
@@ -198,23 +223,36 @@ export class DockerBackend implements Backend {
         if (out.has(s)) continue
         const c = found.get(s)
         const svc = project.services[s]
-        if (!c) {
-          if (composeError || Date.now() > deadline.get(s)!) out.set(s, { ok: false, reason: composeError || 'no container was created' })
+        // Compose never starts a service whose healthy/completed dependency failed (v2 leaves it
+        // `created`, v1 creates nothing): say so at once, as local mode does, instead of waiting
+        // out its timeout and then calling it failed with compose's message.
+        const failedDep = Object.entries(svc?.dependsOn ?? {}).find(([d, o]) => o.condition !== 'started' && out.get(d)?.ok === false)?.[0]
+        if (failedDep && (!c || c.state === 'created')) {
+          out.set(s, { ok: false, skipped: true, reason: `not started: ${failedDep} failed` })
+          continue
+        }
+        if (!c || c.state === 'created') {
+          // Compose has returned: a container it did not start now never starts. Its dependencies
+          // are decided first, so that it is reported as not started rather than failed.
+          const waiting = Object.keys(svc?.dependsOn ?? {}).some((d) => services.includes(d) && !out.has(d))
+          if (composeError && !waiting) out.set(s, { ok: false, reason: composeError })
+          else if (Date.now() > deadline.get(s)!) out.set(s, { ok: false, reason: c ? 'its container was created but never started' : 'no container was created' })
           continue
         }
         if (c.state === 'exited' || c.state === 'dead') {
-          out.set(s, c.exitCode === 0 ? { ok: true } : { ok: false, reason: `exited with code ${c.exitCode}` })
+          if (c.exitCode === 0) ready(s)
+          else out.set(s, { ok: false, reason: `exited with code ${c.exitCode}` })
           continue
         }
-        if (c.health === 'healthy') out.set(s, { ok: true })
+        if (c.health === 'healthy') ready(s)
         else if (c.health === 'unhealthy') out.set(s, { ok: false, reason: `unhealthy (${svc?.ready ? describe(svc.ready) : 'healthcheck'})` })
         else if (!c.health && c.state === 'running') {
           if (svc?.ready?.kind === 'log') {
             if (!logSeen.get(s)) logSeen.set(s, await this.logMatches(c.id, svc.ready.pattern))
-            if (logSeen.get(s)) out.set(s, { ok: true })
+            if (logSeen.get(s)) ready(s)
           } else if (svc?.ready?.kind === 'tcp' && !(await tcpOpen('127.0.0.1', svc.ready.port, 1000))) {
             // Not yet: the published port does not accept connections.
-          } else out.set(s, { ok: true })
+          } else ready(s)
         }
         if (!out.has(s) && Date.now() > deadline.get(s)!) out.set(s, { ok: false, reason: `not ready after ${Math.round((svc?.ready?.timeoutMs ?? 60_000) / 1000)}s${composeError ? `: ${composeError}` : ''}` })
       }
@@ -252,6 +290,23 @@ export class DockerBackend implements Backend {
     writeAtomic(appliedFile(project), JSON.stringify(applied, null, 1))
   }
 }
+
+/** Services in levels: each after the ones in the set it depends on (whatever the condition). */
+function levels(project: Project, services: string[]): string[][] {
+  const out: string[][] = []
+  let left = services
+  while (left.length) {
+    const level = left.filter((s) => Object.keys(project.services[s]?.dependsOn ?? {}).every((d) => !left.includes(d)))
+    // A cycle cannot pass validation; should one get here, start the rest together rather than loop.
+    if (!level.length) return [...out, left]
+    out.push(level)
+    left = left.filter((s) => !level.includes(s))
+  }
+  return out
+}
+
+/** How a service's wait ended; `at` is when it was seen ready (its time in the progress line). */
+type Outcome = { ok: true; at: number } | { ok: false; reason: string; skipped?: true }
 
 function describe(p: NonNullable<Project['services'][string]['ready']>): string {
   return p.kind === 'http' ? `GET ${p.path} on port ${p.port}` : p.kind === 'tcp' ? `tcp port ${p.port}` : p.kind === 'mongodb' ? `mongodb ping on port ${p.port}` : p.kind === 'exec' ? 'its exec probe' : 'its log line'
