@@ -107,6 +107,29 @@ const MISSING = [
   { form: 'shell string', command: '"no-such-program-pulpo-test x"', says: /✖ s: exited with code 127/, log: /│ .*no-such-program-pulpo-test: .*not found/ },
 ]
 
+describe('secrets in failure output', () => {
+  test('the last log lines of a failed service, and logs, show a secret as ***', async () => {
+    const p = new TestProject(`version: 1
+project: secrets
+services:
+  s:
+    command: ${svc('s', '--print-env', 'API_TOKEN', '--exit', '1')}
+    ready: { log: never printed }
+    env: { API_TOKEN: "\${API_TOKEN}" }
+`, { '.env': 'API_TOKEN=hunter2-very-secret\n' })
+    const r = await p.run(['up'])
+    assert.equal(r.exitCode, 1, show(r))
+    assert.match(r.stderr, /│ API_TOKEN=\*\*\*$/m, show(r))
+    assert.doesNotMatch(r.stdout + r.stderr, /hunter2/)
+    const logs = await p.run(['logs'])
+    assert.match(logs.stdout, /s \| API_TOKEN=\*\*\*$/m, show(logs))
+    assert.doesNotMatch(logs.stdout, /hunter2/)
+    const json = await p.run(['up', '--json'])
+    assert.equal(json.exitCode, 1, show(json))
+    assert.doesNotMatch(json.stdout, /hunter2/, 'up --json masks too')
+  })
+})
+
 describe('a command that cannot run', () => {
   for (const c of MISSING) {
     test(`${c.form}: up exits 1 and says why`, async () => {

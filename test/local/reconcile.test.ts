@@ -326,6 +326,24 @@ services:
     assert.ok(s.services.every((row) => row.actual === 'absent' && row.action === 'create'), JSON.stringify(s.services))
   })
 
+  for (const signal of ['SIGINT', 'SIGHUP', 'SIGUSR1']) {
+    test(`stop: { signal: ${signal} } is what the service receives`, async () => {
+      const p = new TestProject(`version: 1
+project: stopsignal
+services:
+  s:
+    command: ${svc('s')}
+    stop: { signal: ${signal} }
+`)
+      await p.up()
+      await p.when('s', 'start')
+      const r = await p.run(['down'])
+      assert.equal(r.exitCode, 0, show(r))
+      assert.equal(p.first('s', 'signal').detail, signal)
+      assert.deepEqual(p.eventsOf('s', 'term'), [])
+    })
+  }
+
   test('down SERVICE stops only that service', async () => {
     const p = new TestProject(`version: 1
 project: downone

@@ -91,11 +91,11 @@ describe('pulpo killed mid-up', () => {
     assert.deepEqual(['a', 'b', 'c'].map((n) => p.eventsOf(n, 'start').length), [1, 1, 1])
   })
 
-  test('Ctrl-C (SIGINT): stops cleanly with exit 130 and a message, releases the lock, and the next up converges', async () => {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) test(`${sig === 'SIGINT' ? 'Ctrl-C (SIGINT)' : 'SIGTERM'}: stops cleanly with exit 130 and a message, releases the lock, and the next up converges`, async () => {
     const p = new TestProject(GATED('interrupted'))
     const up = p.spawn(['up'])
     const b = await p.when('b', 'start')
-    up.signal('SIGINT')
+    up.signal(sig)
     const r = await up.exited
     assert.equal(r.exitCode, 130, show(r))
     assertNoStackTrace(r)

@@ -32,6 +32,7 @@ p.add_argument("--child", action="store_true", help="start a `sleep` child in th
 p.add_argument("--ignore-term", action="store_true", help="ignore SIGTERM (to be SIGKILLed)")
 p.add_argument("--tick", type=float, help="once ready, print `NAME tick N` this often")
 p.add_argument("--data", action="store_true", help="count runs in $PULPO_DATA_DIR/runs and record the count")
+p.add_argument("--print-env", action="append", default=[], help="print NAME=value of this environment variable")
 a = p.parse_args()
 
 
@@ -52,7 +53,15 @@ def on_term(signum, frame):
     os._exit(0)
 
 
+def on_other(signum, frame):
+    record("signal", signal.Signals(signum).name)
+    record("stop")
+    os._exit(0)
+
+
 signal.signal(signal.SIGTERM, on_term)
+for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+    signal.signal(sig, on_other)
 record("start")
 open(f"{a.name}.started", "w").close()
 
@@ -62,6 +71,9 @@ if a.data:
     with open(path, "w") as f:
         f.write(str(runs))
     record("data", str(runs))
+
+for name in a.print_env:
+    print(f"{name}={os.environ.get(name, '')}", flush=True)
 
 for i in range(1, a.lines + 1):
     print(f"{a.name} line {i}", flush=True)
