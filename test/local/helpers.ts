@@ -8,7 +8,7 @@
  * that only bound how long a broken build takes to fail.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -124,12 +124,17 @@ const TEMP_PREFIX = 'pulpo-local-'
  * pid and process group pulpo or a service ever reported is remembered for the leftover scan.
  */
 export class TestProject {
+  /** The temporary directory: removed afterwards, and what the leftover scan looks for. */
+  readonly root: string
+  /** The project directory: `root`, or `opts.subdir` inside it. */
   readonly dir: string
   private groups = new Set<number>()
   private background: Background[] = []
 
-  constructor(yaml: string, files: Record<string, string> = {}) {
-    this.dir = mkdtempSync(join(tmpdir(), TEMP_PREFIX))
+  constructor(yaml: string, files: Record<string, string> = {}, opts: { subdir?: string } = {}) {
+    this.root = mkdtempSync(join(tmpdir(), TEMP_PREFIX))
+    this.dir = opts.subdir ? join(this.root, opts.subdir) : this.root
+    mkdirSync(this.dir, { recursive: true })
     for (const f of readdirSync(PROGRAMS)) copyFileSync(join(PROGRAMS, f), join(this.dir, f))
     writeFiles(this.dir, { 'pulpo.yaml': yaml, ...files })
     all.push(this)
@@ -288,8 +293,8 @@ export class TestProject {
       const cwd = read(() => readlinkSync(`/proc/${pid}/cwd`)) ?? ''
       const environ = read(() => readFileSync(`/proc/${pid}/environ`, 'utf8')) ?? ''
       let why = ''
-      if (cwd.startsWith(this.dir)) why = 'working directory'
-      else if (environ.includes(this.dir)) why = 'environment'
+      if (cwd.startsWith(this.root)) why = 'working directory'
+      else if (environ.includes(this.root)) why = 'environment'
       // pids wrap around (pid_max may be 32768): a group this project once had may now be another
       // test project's process, which says so by its directory.
       else if (this.groups.has(st.pgid) && !`${cwd}\0${environ}`.includes(TEMP_PREFIX)) why = `process group ${st.pgid}`
@@ -311,7 +316,7 @@ export class TestProject {
 
   async assertNoLeftovers() {
     const left = await this.waitForNoLeftovers()
-    assert.deepEqual(left, [], `processes left behind by ${this.dir}:\n${JSON.stringify(left, null, 1)}`)
+    assert.deepEqual(left, [], `processes left behind by ${this.root}:\n${JSON.stringify(left, null, 1)}`)
   }
 
   /** Ends the background pulpo processes this test started, and runs `pulpo down`. */
@@ -335,10 +340,10 @@ export class TestProject {
       } catch {}
     }
     const started = existsSync(this.path('.pulpo'))
-    removeDir(this.dir)
+    removeDir(this.root)
     // A project whose pulpo.yaml is invalid never started anything to take down.
     if (started) assert.equal(down.exitCode, 0, `pulpo down in cleanup: ${show(down)}`)
-    assert.deepEqual(left, [], `processes left behind by ${this.dir}:\n${JSON.stringify(left, null, 1)}`)
+    assert.deepEqual(left, [], `processes left behind by ${this.root}:\n${JSON.stringify(left, null, 1)}`)
   }
 }
 

@@ -201,6 +201,46 @@ services:
   })
 })
 
+describe('isolation', () => {
+  test('two projects of the same name in different directories do not see each other', async () => {
+    const yaml = `version: 1
+project: twin
+services:
+  s:
+    command: ${svc('s')}
+`
+    const one = new TestProject(yaml)
+    const two = new TestProject(yaml)
+    await one.up()
+    assert.equal((await two.service('s')).actual, 'absent')
+    await two.up()
+    const a = (await one.service('s')).pid
+    const b = (await two.service('s')).pid
+    assert.notEqual(a, b)
+    assert.equal((await one.run(['down'])).exitCode, 0)
+    assert.ok(!alive(a))
+    assert.ok(alive(b), "the other project's service runs on")
+    assert.equal((await two.service('s')).actual, 'running')
+  })
+
+  test('a project in a directory too deep for a socket path in it works (the socket goes elsewhere)', async () => {
+    const p = new TestProject(`version: 1
+project: deep
+services:
+  s:
+    command: ${svc('s', '--ready-line', 'ready')}
+    ready: { log: ready }
+`, {}, { subdir: 'd'.repeat(60) + '/' + 'e'.repeat(60) })
+    assert.ok(Buffer.byteLength(p.path('.pulpo/supervisor.sock')) > 107, 'too long for a Unix socket')
+    await p.up()
+    const s = await p.service('s')
+    assert.deepEqual([s.actual, s.health], ['running', 'healthy'])
+    const down = await p.run(['down'])
+    assert.equal(down.exitCode, 0, show(down))
+    assert.ok(!alive(s.pid))
+  })
+})
+
 describe('logs', () => {
   test('logs prints each service with a prefix; --tail N the last N lines; -f follows new lines, across a restart, until Ctrl-C', async () => {
     const p = new TestProject(`version: 1
