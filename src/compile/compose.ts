@@ -68,6 +68,11 @@ function healthcheck(probe: Probe, kind: string): { test: string[]; interval: st
   }
 }
 
+/** Whether the service's container gets a healthcheck (a `log` probe has none: pulpo reads the log). */
+export function hasHealthcheck(s: Service): boolean {
+  return s.ready !== undefined && healthcheck(s.ready, s.kind) !== undefined
+}
+
 function command(s: Service): string[] | undefined {
   if (s.command !== undefined) return (typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command).map(esc)
   if (s.kind === 'prefect') return ['prefect', 'server', 'start', '--host', '0.0.0.0', '--port', String(s.port ?? 4200)]
@@ -122,7 +127,10 @@ function composeService(s: Service, project: Project, composeDir: string, secret
     ...(cmd ? { command: cmd } : {}),
     environment: environment(s, project, probe, secrets),
     ...(s.port !== undefined ? { ports: [`${project.bind}:${s.port}:${s.port}`] } : {}),
-    ...(deps.length ? { depends_on: Object.fromEntries(deps.map(([d, o]) => [d, { condition: CONDITIONS[o.condition] }])) } : {}),
+    // `healthy` on a dependency without a healthcheck (a log probe) is an error to Compose ("has no
+    // healthcheck configured"): the file says started, and pulpo starts the dependent only once
+    // the dependency's log line is seen.
+    ...(deps.length ? { depends_on: Object.fromEntries(deps.map(([d, o]) => [d, { condition: CONDITIONS[o.condition === 'healthy' && project.services[d] && !hasHealthcheck(project.services[d]) ? 'started' : o.condition] }])) } : {}),
     ...(check ? { healthcheck: check } : {}),
     // An init as PID 1 passes the stop signal on and reaps children: a process that is PID 1
     // itself ignores SIGTERM and would wait out the whole grace period.

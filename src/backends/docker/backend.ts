@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { COMPOSE_FILE } from '../../compile/compose.js'
+import { COMPOSE_FILE, hasHealthcheck } from '../../compile/compose.js'
 import { compileProject, RUN_CACHE, syncRunCache } from '../../compile/index.js'
 import type { Project } from '../../config/resolve.js'
 import { PulpoError } from '../../errors.js'
@@ -74,9 +74,11 @@ export class DockerBackend implements Backend {
     // docker-compose v1 counts a dependency with no running container as healthy (1.29's
     // is_healthy() looks at running containers only), so it started the dependents of a service
     // that crashed at start. With v1 pulpo gates itself: a level starts once the one before it is
-    // ready. v2 gates correctly, and one `up` for all is faster.
+    // ready. v2 gates correctly, and one `up` for all is faster, unless a dependent waits for a
+    // log line (no healthcheck: the compose file says service_started, and pulpo gates it).
     const { v2 } = await composeCli()
-    const phases = (first.length ? [first, starting.filter((s) => !first.includes(s))] : [starting]).flatMap((p) => (v2 ? [p] : levels(project, p)))
+    const logGated = (p: string[]) => p.some((s) => Object.entries(project.services[s]?.dependsOn ?? {}).some(([d, o]) => o.condition === 'healthy' && p.includes(d) && !hasHealthcheck(project.services[d])))
+    const phases = (first.length ? [first, starting.filter((s) => !first.includes(s))] : [starting]).flatMap((p) => (v2 && !logGated(p) ? [p] : levels(project, p)))
     // Services that failed or were not started: what depends on them is not started (as in local mode).
     const blocked = new Map<string, string>()
     for (const all of phases) {
