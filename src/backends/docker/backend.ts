@@ -225,12 +225,13 @@ export class DockerBackend implements Backend {
         if (out.has(s)) continue
         const c = found.get(s)
         const svc = project.services[s]
-        // Compose never starts a service whose healthy/completed dependency failed (v2 leaves it
-        // `created`, v1 creates nothing): say so at once, as local mode does, instead of waiting
-        // out its timeout and then calling it failed with compose's message.
-        const failedDep = Object.entries(svc?.dependsOn ?? {}).find(([d, o]) => o.condition !== 'started' && out.get(d)?.ok === false)?.[0]
+        // Compose does not start a service whose dependency failed (v2 leaves it `created`, v1
+        // creates nothing): say so at once, as local mode does, instead of waiting out its timeout
+        // and then calling it failed with compose's message.
+        const failedDep = Object.keys(svc?.dependsOn ?? {}).find((d) => out.get(d)?.ok === false)
         if (failedDep && (!c || c.state === 'created')) {
-          out.set(s, { ok: false, skipped: true, reason: `not started: ${failedDep} failed` })
+          const o = out.get(failedDep) as { skipped?: true }
+          out.set(s, { ok: false, skipped: true, reason: `not started: ${failedDep} ${o.skipped ? 'was not started' : 'failed'}` })
           continue
         }
         if (!c || c.state === 'created') {
@@ -271,8 +272,13 @@ export class DockerBackend implements Backend {
   private async tail(project: Project, service: string): Promise<string[]> {
     const c = (await containers(project.name)).find((x) => x.service === service)
     if (!c) return []
-    const r = await docker(['logs', '--tail', String(LOG_LINES), c.id], { all: true })
-    return String(r.all ?? '').split('\n').filter(Boolean).slice(-LOG_LINES)
+    // stdout and stderr come through two pipes, so their lines interleave in no reliable order:
+    // read them with Docker's timestamps and put them back in the order they were written.
+    const r = await docker(['logs', '--timestamps', '--tail', String(LOG_LINES), c.id])
+    // (RFC 3339 with trailing zeros trimmed: padded to nanoseconds, they sort as text.)
+    const key = (t: string) => t.replace(/(\.\d*)?Z$/, (_, f: string | undefined) => `${(f ?? '.').padEnd(10, '0')}Z`)
+    const lines = [String(r.stdout), String(r.stderr)].flatMap((out) => out.split('\n').filter(Boolean)).map((l) => ({ t: key(l.slice(0, l.indexOf(' '))), text: l.slice(l.indexOf(' ') + 1) }))
+    return lines.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0)).map((l) => l.text).slice(-LOG_LINES)
   }
 
   private applied(project: Project): Record<string, { hash: string; fingerprint: Record<string, string> }> {
