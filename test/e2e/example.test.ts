@@ -5,7 +5,8 @@
  * repository — the same examples/ code, the same .venv — so it runs beside a copy of the example
  * already up on the default ports. Then what a user would look at: the API's JSON, the flow runs in
  * the project's Prefect server, the UI page as headless Chromium renders it (a screenshot is saved
- * as test-artifacts/example-ui.png), and finally `pulpo down` leaving no process behind.
+ * as test-artifacts/example-ui.png), the runs on Prefect's own UI (test-artifacts/example-prefect-runs.png),
+ * and finally `pulpo down` leaving no process behind.
  *
  * Needs: dist/pulpo (built if stale), .venv (scripts/setup-python.sh), mongod or $PULPO_FERRETDB
  * (scripts/setup-mongodb.sh), and Debian's chromium at /usr/bin/chromium (or $CHROMIUM).
@@ -14,7 +15,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, isAbsolute, join, resolve } from 'node:path'
@@ -132,9 +133,9 @@ async function pulpo(args: string[], timeoutMs = 300_000): Promise<Run> {
  * Headless Chromium on a URL, in a process group of its own (killed whole if it hangs), with a
  * fresh profile inside the temp project, so the leftover scan covers its processes too.
  */
-async function chromium(url: string, extra: string[], timeoutMs = 120_000): Promise<Run> {
+async function chromium(url: string, extra: string[], budgetMs = 5000, timeoutMs = 120_000): Promise<Run> {
   const profile = mkdtempSync(join(dir, 'chromium-'))
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--virtual-time-budget=5000', ...extra, url]
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, `--virtual-time-budget=${budgetMs}`, ...extra, url]
   const child = spawn(CHROMIUM, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -484,6 +485,33 @@ describe('the example, as scripts/example.sh runs it, on fresh ports', () => {
       assert.ok(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), `${SCREENSHOT} is not a PNG`)
       assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1200, 800], 'the screenshot is 1200x800')
       assert.ok(statSync(SCREENSHOT).mtimeMs > Date.now() - 600_000, 'the screenshot is new')
+    })
+  })
+
+  test("the flow runs are visible in the Prefect UI of the running server (its Runs page in Chromium); a screenshot is saved", async (t) => {
+    await step(t, 'the Prefect UI', async () => {
+      const runs = await postJson<{ id: string; name: string }[]>(url('prefect', '/api/flow_runs/filter'), {})
+      assert.equal(runs.length, 6, `two scraping_flow runs with two subflow runs each: ${JSON.stringify(runs.map((r) => r.name))}`)
+      // The list of runs is only drawn with a window (it is virtualised), and the app makes many
+      // requests before it: a longer virtual-time budget than the jobs page needs. Even so a render
+      // sometimes comes out before the list does: it is asked again, a few times. The DOM and the
+      // screenshot come from the same render, so the screenshot kept is one that shows the list.
+      const lists = (dom: string) => runs.every((run) => dom.includes(`href="/runs/flow-run/${run.id}"`) && dom.includes(`<span>${run.name}</span>`))
+      const shot = join(dir, 'prefect-runs.png')
+      let dom = ''
+      for (let attempt = 1; attempt <= 5 && !lists(dom); attempt++) {
+        const r = await chromium(url('prefect', '/runs'), ['--dump-dom', `--screenshot=${shot}`, '--window-size=1400,1000'], attempt === 1 ? 15_000 : 30_000)
+        assert.equal(r.exitCode, 0, show(r))
+        dom = r.stdout
+      }
+      mkdirSync(ARTIFACTS, { recursive: true })
+      const saved = join(ARTIFACTS, 'example-prefect-runs.html')
+      if (!lists(dom)) writeFileSync(saved, dom)
+      for (const run of runs) {
+        assert.ok(dom.includes(`href="/runs/flow-run/${run.id}"`), `the Runs page links flow run ${run.name} (${run.id}); the page as rendered is in ${saved}`)
+        assert.ok(dom.includes(`<span>${run.name}</span>`), `the Runs page names flow run ${run.name}; the page as rendered is in ${saved}`)
+      }
+      copyFileSync(shot, join(ARTIFACTS, 'example-prefect-runs.png'))
     })
   })
 
