@@ -123,7 +123,9 @@ export class DockerBackend implements Backend {
           : o.skipped
             ? { service: s, status: 'skipped', action: changes.get(s)!.action, reason: o.reason }
             : { service: s, status: 'failed', action: changes.get(s)!.action, reason: o.reason, logs: await this.tail(project, s) }
-        if (o.ok && opts.afterReady) {
+        // A service of the user's compose_file is not in pulpo.yaml: there is nothing to prepare
+        // (up's hook looked it up and failed with a TypeError).
+        if (o.ok && opts.afterReady && project.services[s]) {
           try {
             await opts.afterReady(s, (t) => opts.progress.update(s, t))
           } catch (e) {
