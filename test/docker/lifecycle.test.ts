@@ -67,7 +67,7 @@ services:
     image: ${IMAGE}
     command: [python3, /app/server.py, web]
     port: ${ports[2]}
-    env: { PORT: "\${services.web.port}", API_URL: "\${services.api.url}", GREETING: ${greeting} }
+    env: { PORT: "\${services.web.port}", API_URL: "\${services.api.url}", GREETING: ${greeting}, PRICE: "$$5 for $$HOME" }
     depends_on: { api: healthy }
 `
     const writeYaml = (greeting: string) => writeFileSync(join(dir, 'pulpo.yaml'), yaml(greeting))
@@ -142,6 +142,8 @@ services:
       // Services reach each other by name on the project network.
       const env = first.web.Config.Env
       assert.ok(env.includes(`API_URL=http://api:${ports[1]}`), env.join('\n'))
+      // A literal $ (written $$ in pulpo.yaml) reaches the container as written, not interpolated.
+      assert.ok(env.includes('PRICE=$5 for $HOME'), env.join('\n'))
       const r = await docker('exec', first.web.Id, 'python3', '-c', `import urllib.request as u; print(u.urlopen('http://api:${ports[1]}/health').read().decode())`)
       assert.equal(r.trim(), 'api ok')
     })
