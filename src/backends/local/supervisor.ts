@@ -294,7 +294,7 @@ export class Supervisor {
     m.status = 'stopping'
     this.changed()
     const pgid = pid
-    m.stopping = (async () => {
+    const stopping = (async () => {
       const signal = m.spec.stop.signal as NodeJS.Signals
       kill(-pgid, signal)
       const deadline = Date.now() + m.spec.stop.timeoutMs
@@ -311,11 +311,17 @@ export class Supervisor {
       m.status = 'stopped'
       m.health = 'unknown'
       m.child = undefined
-      m.stopping = undefined
       this.changed()
       return forced
     })()
-    return m.stopping
+    // Cleared here, not at the end of the body: when the group is already gone at the first look,
+    // the body runs to its end before this assignment, and a stale `stopping` made every later
+    // stop of the service a no-op (its next process was left running after down).
+    m.stopping = stopping
+    void stopping.then(() => {
+      if (m.stopping === stopping) m.stopping = undefined
+    })
+    return stopping
   }
 
   private waitFor(m: Managed, condition: WaitCondition): Promise<Response> {
