@@ -340,10 +340,12 @@ export class TestProject {
       } catch {}
     }
     const started = existsSync(this.path('.pulpo'))
+    // What the project recorded, to tell where a leftover came from.
+    const story = left.length ? `\n--- events.log\n${this.eventLog()}\n--- state.json\n${JSON.stringify(this.state() ?? null)}\n${this.supervisorLog()}\n--- down\n${show(down)}` : ''
     removeDir(this.root)
     // A project whose pulpo.yaml is invalid never started anything to take down.
     if (started) assert.equal(down.exitCode, 0, `pulpo down in cleanup: ${show(down)}`)
-    assert.deepEqual(left, [], `processes left behind by ${this.root}:\n${JSON.stringify(left, null, 1)}`)
+    assert.deepEqual(left, [], `processes left behind by ${this.root}:\n${JSON.stringify(left, null, 1)}${story}`)
   }
 }
 

@@ -344,6 +344,32 @@ services:
     })
   }
 
+  test('a service that dies at once on its stop signal (SIGKILL) is restarted and stopped again and again, leaving no process', async () => {
+    // Its process is often gone before the supervisor first looks: every later stop must still act.
+    const p = new TestProject(`version: 1
+project: quickstop
+services:
+  s:
+    command: ${svc('s', '--child')}
+    stop: { signal: SIGKILL }
+`)
+    await p.up()
+    for (let i = 1; i <= 4; i++) {
+      await until(() => p.eventsOf('s', 'child').length === i, `run ${i} of s started its child`, () => p.eventLog())
+      const r = await p.run(['restart', 's'])
+      assert.equal(r.exitCode, 0, show(r))
+    }
+    await until(() => p.eventsOf('s', 'child').length === 5, 'the last run started its child', () => p.eventLog())
+    const runs = p.eventsOf('s', 'start')
+    assert.equal(runs.length, 5, p.eventLog())
+    const last = (await p.service('s')).pid
+    assert.equal(last, runs.at(-1)!.pid)
+    for (const e of runs.slice(0, -1)) assert.ok(!alive(e.pid), `run ${e.pid} of s is gone`)
+    const down = await p.run(['down'])
+    assert.equal(down.exitCode, 0, show(down))
+    await p.assertNoLeftovers()
+  })
+
   test('down SERVICE stops only that service', async () => {
     const p = new TestProject(`version: 1
 project: downone
