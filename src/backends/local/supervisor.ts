@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs'
 import net from 'node:net'
-import { attemptFor, FIRST_PROBE_DELAY_MS } from './probes.js'
+import { attemptFor, FIRST_PROBE_DELAY_MS, watchWrites } from './probes.js'
 import { writeAtomic } from './atomic.js'
 import { StateDir } from './paths.js'
-import { groupMembers, isAlive, procStat } from './procfs.js'
+import { groupGone, isAlive, procStat } from './procfs.js'
 import type { Health, Request, Response, ServiceView, StateFile, Status, WaitCondition } from './protocol.js'
 import type { ProcessSpec } from './spec.js'
 
@@ -15,6 +15,7 @@ const MAX_BACKOFF_MS = 30_000
 /** A service that ran this long without exiting starts its restart count afresh. */
 const STABLE_AFTER_MS = 10_000
 const ADOPTED_POLL_MS = 250
+const IGNORED_CHANGES = /(^|\/)(__pycache__|\.git|node_modules|\.pytest_cache|\.mypy_cache)(\/|$)|\.(pyc|pyo|swp|swx|tmp)$|~$/
 
 interface Managed {
   spec: ProcessSpec
@@ -34,6 +35,8 @@ interface Managed {
   run?: AbortController
   restartTimer?: NodeJS.Timeout
   watcher?: FSWatcher
+  /** Set while a watched file's change restarts the service. */
+  reloading?: boolean
   /** Set while pulpo itself stops the service, so its exit is not a crash. */
   stopping?: Promise<boolean>
 }
@@ -209,6 +212,9 @@ export class Supervisor {
     const attempt = attemptFor(probe, { bind: m.spec.bind, cwd: m.spec.cwd, env: m.spec.env, logFile: m.spec.logFile, logOffset })
     const deadline = Date.now() + probe.timeoutMs
     let delay = FIRST_PROBE_DELAY_MS
+    // Polling alone sees a ready line up to STARTUP_PROBE_MAX_MS late, on every level of a DAG.
+    const written = probe.kind === 'log' ? watchWrites(m.spec.logFile) : undefined
+    run.signal.addEventListener('abort', () => written?.close(), { once: true })
     while (!run.signal.aborted) {
       if (await attempt(run.signal)) break
       if (run.signal.aborted) return
@@ -219,9 +225,10 @@ export class Supervisor {
         // It may still become ready; keep trying at the interval.
         delay = probe.intervalMs
       }
-      await sleep(delay, run.signal)
+      await sleep(delay, run.signal, written?.next())
       delay = Math.min(delay * 2, STARTUP_PROBE_MAX_MS, probe.intervalMs)
     }
+    written?.close()
     if (run.signal.aborted) return
     m.status = 'running'
     m.health = 'healthy'
@@ -287,26 +294,30 @@ export class Supervisor {
     m.watcher?.close()
     m.watcher = undefined
     const pid = m.pid
-    if (!pid || (!isAlive(pid, m.startTime) && !groupMembers(pid).length)) {
+    if (!pid || (!isAlive(pid, m.startTime) && groupGone(pid))) {
       m.status = m.status === 'exited' ? 'exited' : 'stopped'
       return Promise.resolve(false)
     }
     m.status = 'stopping'
     this.changed()
     const pgid = pid
+    // Our own child's exit ends a wait at once instead of at the next check (only once: after
+    // it, what is left of the group is waited for by polling).
+    let exited = false
+    const exit = m.child && new Promise((resolve) => m.child!.once('exit', resolve)).then(() => (exited = true))
     const stopping = (async () => {
       const signal = m.spec.stop.signal as NodeJS.Signals
       kill(-pgid, signal)
       const deadline = Date.now() + m.spec.stop.timeoutMs
       let forced = false
       for (let wait = 10; ; wait = Math.min(wait * 2, 100)) {
-        if (!isAlive(pid, m.startTime) && groupMembers(pgid).length === 0) break
+        if (!isAlive(pid, m.startTime) && groupGone(pgid)) break
         if (Date.now() > deadline && !forced) {
           kill(-pgid, 'SIGKILL')
           forced = true
         }
         if (forced && Date.now() > deadline + 5000) break
-        await sleep(wait)
+        await sleep(wait, undefined, exited ? undefined : exit)
       }
       m.status = 'stopped'
       m.health = 'unknown'
@@ -343,10 +354,20 @@ export class Supervisor {
     if (!m.spec.watch.length) return
     let timer: NodeJS.Timeout | undefined
     const watchers = m.spec.watch.filter(existsSync).map((p) =>
-      watch(p, { recursive: true }, () => {
+      watch(p, { recursive: true }, (_event, file) => {
+        // What a running program writes beside its sources (Python's bytecode cache, editors'
+        // swap files) is not a change of the sources: restarting on it would loop.
+        if (file && IGNORED_CHANGES.test(String(file))) return
         clearTimeout(timer)
         timer = setTimeout(() => {
-          if (m.status === 'running' || m.status === 'starting') void this.stop(m).then(() => (this.spawn(m), this.watchFiles(m)))
+          if (m.status !== 'running' && m.status !== 'starting') return
+          // Whoever waits for this service keeps waiting through the restart.
+          m.reloading = true
+          void this.stop(m).then(() => {
+            m.reloading = false
+            this.spawn(m)
+            this.watchFiles(m)
+          })
         }, 300)
       }),
     )
@@ -417,6 +438,7 @@ export class Supervisor {
 }
 
 function evaluate(m: Managed, condition: WaitCondition): 'ok' | 'pending' | { fail: string } {
+  if (m.reloading) return 'pending'
   const restarting = m.status === 'starting' && !m.child && !m.adopted
   const gone = m.status === 'exited' || m.status === 'stopped'
   const why = () => m.failure ?? (m.status === 'stopped' ? 'stopped' : 'exited')
@@ -461,10 +483,10 @@ function describeProbe(spec: ProcessSpec): string {
  * children, workers) goes too: TERM, then KILL for whatever is still there a moment later.
  */
 function reapGroup(pgid: number) {
-  if (!groupMembers(pgid).length) return
+  if (groupGone(pgid)) return
   kill(-pgid, 'SIGTERM')
   setTimeout(() => {
-    if (groupMembers(pgid).length) kill(-pgid, 'SIGKILL')
+    if (!groupGone(pgid)) kill(-pgid, 'SIGKILL')
   }, 2000).unref()
 }
 
@@ -476,9 +498,11 @@ function kill(pid: number, signal: NodeJS.Signals) {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when aborted or when `early` settles first. */
+function sleep(ms: number, signal?: AbortSignal, early?: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms)
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+    early?.then(() => (clearTimeout(t), resolve()))
   })
 }
