@@ -45,8 +45,11 @@ export function operationForest(operations: Record<string, RawOperation>): OpNod
   return root.children
 }
 
-/** A leaf's own parameters. */
-export const leafParams = (n: OpNode): Param[] => Object.entries(n.operation?.params ?? {}).map(([k, v]) => param(k, v)).sort((a, b) => a.name.localeCompare(b.name))
+/** Required parameters first, then by name: in a Python signature no required one may follow an optional one. */
+const byRequiredThenName = (a: Param, b: Param) => Number(b.required) - Number(a.required) || a.name.localeCompare(b.name)
+
+/** A leaf's own parameters, required ones first. */
+export const leafParams = (n: OpNode): Param[] => Object.entries(n.operation?.params ?? {}).map(([k, v]) => param(k, v)).sort(byRequiredThenName)
 
 /** The union of the parameters of every operation under a node, required ones first. */
 export function flowParams(n: OpNode): Param[] {
@@ -60,7 +63,7 @@ export function flowParams(n: OpNode): Param[] {
     x.children.forEach(visit)
   }
   visit(n)
-  return [...all.values()].sort((a, b) => Number(b.required) - Number(a.required) || a.name.localeCompare(b.name))
+  return [...all.values()].sort(byRequiredThenName)
 }
 
 /** The siblings a node takes as inputs, as nodes. */
