@@ -54,7 +54,7 @@ function taskCode(n: OpNode, siblings: OpNode[]): string {
   return [
     `@task(${taskOptions(n)})`,
     `async def ${ident(taskFunction(n))}(${signature(params, inputs)}) -> Any:`,
-    `    return await call(_op_${ident(taskFunction(n))}${args.length ? ', ' + args.join(', ') : ''})`,
+    `    return await _pulpo.call(_op_${ident(taskFunction(n))}${args.length ? ', ' + args.join(', ') : ''})`,
   ].join('\n')
 }
 
@@ -70,7 +70,7 @@ function flowCode(n: OpNode): string {
     const own = child.operation ? leafParams(child) : flowParams(child)
     const inputs = inputsOf(child, n.children).map((i) => `${ident(i.name)}=_${ident(i.name)}`)
     const args = [...inputs, ...passParams(own)].join(', ')
-    body.push(`    _${ident(child.name)} = start(${ident(fn)}${args ? ', ' + args : ''})`)
+    body.push(`    _${ident(child.name)} = _pulpo.start(${ident(fn)}${args ? ', ' + args : ''})`)
   }
   const out = sinks(n.children)
   body.push(out.length === 1 ? `    return await _${ident(out[0].name)}` : `    return {${out.map((s) => `${literal(s.name)}: await _${ident(s.name)}`).join(', ')}}`)
@@ -93,7 +93,8 @@ function moduleCode(nodes: OpNode[], parentOf: Map<OpNode, OpNode[]>): string {
     '',
     'from prefect import flow, task',
     '',
-    `from ${PKG}._runtime import call, start`,
+    // As a module, not `call` and `start`: a parameter or an input named `start` would shadow them.
+    `from ${PKG} import _runtime as _pulpo`,
     ...leaves.map(importOf),
   ]
   for (const node of nodes) parts.push('', '', node.operation ? taskCode(node, parentOf.get(node)!) : flowCode(node))
@@ -133,7 +134,7 @@ export function compilePrefect(project: Project): { files: GeneratedFile[]; flow
 
   const standalones = forest.filter((n) => n.operation)
   if (standalones.length) {
-    const parts = [GENERATED_HEADER, '', 'from __future__ import annotations', '', 'from typing import Any', '', 'from prefect import flow, task', '', `from ${PKG}._runtime import call`, ...standalones.map(importOf)]
+    const parts = [GENERATED_HEADER, '', 'from __future__ import annotations', '', 'from typing import Any', '', 'from prefect import flow, task', '', `from ${PKG} import _runtime as _pulpo`, ...standalones.map(importOf)]
     for (const n of standalones) {
       const params = leafParams(n)
       parts.push('', '', taskCode(n, standalones), '', '', `@flow(name=${literal(flowName(n))})`, `async def ${ident(n.path)}_flow(${signature(params)}) -> Any:`, `    return await ${ident(taskFunction(n))}(${passParams(params).join(', ')})`)

@@ -54,7 +54,9 @@ export async function ensureSupervisor(dirs: StateDir, projectDir: string): Prom
   closeSync(log)
   child.unref()
   const deadline = Date.now() + 15_000
-  for (let wait = 10; Date.now() < deadline; wait = Math.min(wait * 2, 200)) {
+  // Asking a socket nobody listens on yet costs microseconds: ask often, so up waits no longer
+  // than it must for the supervisor (a longer backoff added ~50 ms on average).
+  for (let wait = 10; Date.now() < deadline; wait = Math.min(wait * 2, 20)) {
     if ((await request(dirs, { op: 'status' }))?.ok) return
     if (child.exitCode !== null) break
     await new Promise((r) => setTimeout(r, wait))

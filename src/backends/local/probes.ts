@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { closeSync, openSync, readSync, statSync } from 'node:fs'
+import { closeSync, openSync, readSync, statSync, watch } from 'node:fs'
 import net from 'node:net'
 import type { Probe } from '../../config/resolve.js'
 
@@ -80,6 +80,34 @@ async function mongoPing(h: string, port: number, timeoutMs: number, signal: Abo
   } finally {
     signal.removeEventListener('abort', abort)
     await client.close().catch(() => {})
+  }
+}
+
+/**
+ * Wakes a log probe when its file is written to (inotify), so a ready line is seen as it is written
+ * rather than at the next poll. Undefined when the file cannot be watched: polling alone then.
+ */
+export function watchWrites(file: string): { next(): Promise<void>; close(): void } | undefined {
+  let wake: (() => void) | undefined
+  // A write between two waits is not lost: the next wait returns at once.
+  let written = false
+  try {
+    const watcher = watch(file, () => {
+      if (wake) wake()
+      else written = true
+      wake = undefined
+    })
+    watcher.on('error', () => {})
+    return {
+      next: () => {
+        if (!written) return new Promise<void>((resolve) => (wake = resolve))
+        written = false
+        return Promise.resolve()
+      },
+      close: () => watcher.close(),
+    }
+  } catch {
+    return undefined
   }
 }
 
