@@ -26,6 +26,18 @@ def start(fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> asyncio.Future:
     return asyncio.ensure_future(_after(fn, kwargs))
 
 
+async def settle(*steps: asyncio.Future) -> None:
+    """Waits until every step is done; then fails with the first failure, in the flow's order.
+
+    A step whose input failed fails with the same exception without running, so a failure stops
+    what depends on it while independent siblings run to the end.
+    """
+    outcomes = await asyncio.gather(*steps, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
 async def call(fn: Callable[..., Any], **kwargs: Any) -> Any:
     """Calls an operation: awaited if async, else in a worker thread so siblings keep running."""
     if inspect.iscoroutinefunction(fn):

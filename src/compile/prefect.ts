@@ -60,7 +60,8 @@ function taskCode(n: OpNode, siblings: OpNode[]): string {
 
 /**
  * A group's flow: each child starts as soon as the siblings it takes as inputs are done, so
- * siblings with no path between them run concurrently; the flow returns what its sinks return.
+ * siblings with no path between them run concurrently; the flow returns what its sinks return, once
+ * every child has settled.
  */
 function flowCode(n: OpNode): string {
   const params = flowParams(n)
@@ -72,6 +73,9 @@ function flowCode(n: OpNode): string {
     const args = [...inputs, ...passParams(own)].join(', ')
     body.push(`    _${ident(child.name)} = _pulpo.start(${ident(fn)}${args ? ', ' + args : ''})`)
   }
+  // Every step settles before the flow ends: when one fails, the siblings already running finish
+  // (instead of being cancelled mid-run and recorded as Crashed) and the flow fails with it.
+  body.push(`    await _pulpo.settle(${siblingOrder(n.children).map((c) => `_${ident(c.name)}`).join(', ')})`)
   const out = sinks(n.children)
   body.push(out.length === 1 ? `    return await _${ident(out[0].name)}` : `    return {${out.map((s) => `${literal(s.name)}: await _${ident(s.name)}`).join(', ')}}`)
   return [`@flow(name=${literal(flowName(n))})`, `async def ${ident(flowFunction(n))}(${signature(params)}) -> Any:`, ...body].join('\n')
