@@ -27,6 +27,20 @@ export function isAlive(pid: number, startTime?: number): boolean {
   return startTime === undefined || st.startTime === startTime
 }
 
+/**
+ * True when no live process is left in a process group. Asks the kernel first (signal 0 to the
+ * group: one system call); only when something, maybe just a zombie, is still there does it scan
+ * /proc, which reads every process's stat and costs milliseconds on a busy machine.
+ */
+export function groupGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return true
+  }
+  return groupMembers(pgid).length === 0
+}
+
 /** Live (non-zombie) processes of a process group. */
 export function groupMembers(pgid: number): number[] {
   const out: number[] = []
