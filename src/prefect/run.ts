@@ -44,7 +44,7 @@ export function flowParameters(flow: FlowEntry, json: string | undefined, pairs:
   for (const pair of pairs) {
     const eq = pair.indexOf('=')
     if (eq <= 0) throw new PulpoError('usage', `--param ${pair}: write it as name=value`, { exitCode: 2 })
-    params[pair.slice(0, eq)] = pair.slice(eq + 1)
+    params[pair.slice(0, eq)] = paramValue(flow, pair.slice(0, eq), pair.slice(eq + 1))
   }
   const known = flow.params.map((p) => p.name)
   for (const name of Object.keys(params)) {
@@ -53,6 +53,35 @@ export function flowParameters(flow: FlowEntry, json: string | undefined, pairs:
   const missing = flow.params.filter((p) => p.required && !(p.name in params))
   if (missing.length) throw new PulpoError('usage', `${flow.name} needs ${missing.map((p) => `${p.name} (${p.type})`).join(', ')}`, { exitCode: 2, hints: [`pass --param ${missing[0].name}=...`] })
   return params
+}
+
+const BOOLS: Record<string, boolean> = { true: true, false: false, yes: true, no: false, on: true, off: false, '1': true, '0': false }
+const JSON_EXAMPLE: Record<string, string> = { list: `'["a", "b"]'`, dict: `'{"k": "v"}'` }
+
+/**
+ * The value of `--param name=value`, as the parameter's declared type: sent typed, so that Prefect
+ * records `pages: 2`, not `"2"`, and a deployment's run (whose parameters the server checks against
+ * the schema without converting them) accepts it. list and dict are written as JSON; a value that
+ * is not of its type is a usage error here rather than a failed flow run.
+ */
+function paramValue(flow: FlowEntry, name: string, text: string): unknown {
+  const type = flow.params.find((p) => p.name === name)?.type
+  const t = text.trim()
+  if (type === 'int' && /^[+-]?\d+$/.test(t)) return Number.isSafeInteger(Number(t)) ? Number(t) : text // beyond 2^53: Prefect converts the text
+  if (type === 'float' && t !== '' && Number.isFinite(Number(t))) return Number(t)
+  if (type === 'bool' && t.toLowerCase() in BOOLS) return BOOLS[t.toLowerCase()]
+  if (type === 'list' || type === 'dict') {
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {}
+    if (type === 'list' ? Array.isArray(value) : typeof value === 'object' && value !== null && !Array.isArray(value)) return value
+    throw new PulpoError('usage', `--param ${name}: ${name} is a ${type}; write it as JSON, e.g. ${name}=${JSON_EXAMPLE[type]}`, { exitCode: 2 })
+  }
+  if (type === 'int' || type === 'float' || type === 'bool') {
+    throw new PulpoError('usage', `--param ${name}: ${name} is ${type === 'int' ? 'an int' : `a ${type}`}, and ${JSON.stringify(text)} is not one`, { exitCode: 2, hints: type === 'bool' ? ['write true or false (or yes/no, on/off, 1/0)'] : [] })
+  }
+  return text // a str, or a name the flow does not have (reported by the caller)
 }
 
 const sysPath = (project: Project) => [join(project.dir, RUN_CACHE), ...project.pythonPath]
@@ -129,7 +158,10 @@ export async function runFlow(
     throw new PulpoError('flow-crashed', `${flow.name}: the Python process ended (exit ${code}) without reporting an outcome`)
   }
   if (outcome.state === 'DEPLOYMENT_FAILED') {
-    throw new PulpoError('deployment', `cannot run the deployment of ${flow.name}: ${outcome.error}`, { hints: ['register it with `pulpo prefect deploy`, and run a service of kind: prefect-serve to execute its runs'] })
+    // The hint about registering only when the deployment is missing, not for, say, parameters
+    // the server refused.
+    const missing = /ObjectNotFound|404/.test(outcome.error ?? '')
+    throw new PulpoError('deployment', `cannot run the deployment of ${flow.name}: ${outcome.error}`, { hints: missing ? ['register it with `pulpo prefect deploy`, and run a service of kind: prefect-serve to execute its runs'] : [] })
   }
   if (outcome.state === 'MISSING_PREFECT') {
     throw new PulpoError('prefect-missing', `Prefect is not installed in ${project.python}: ${outcome.error}`, { hints: [`install it: ${project.python} -m pip install 'prefect>=3,<4'`] })

@@ -8,7 +8,7 @@ export default class PrefectRun extends PulpoCommand {
   static args = { flow: Args.string({ required: true, description: 'scraping_flow, scraping, scraping.stepstone or validate_flow' }) }
   static flags = {
     ...configFlags,
-    param: Flags.string({ char: 'p', multiple: true, default: [], description: 'a parameter, name=value (Prefect converts it to the declared type)' }),
+    param: Flags.string({ char: 'p', multiple: true, default: [], description: 'a parameter, name=value, converted to its declared type (list and dict as JSON)' }),
     params: Flags.string({ description: 'parameters as a JSON object' }),
     deployment: Flags.boolean({ description: "run the flow's deployment through the project's Prefect server (executed by its prefect-serve runner)" }),
   }
