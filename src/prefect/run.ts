@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import type { Backend } from '../backends/backend.js'
 import { compileProject, RUN_CACHE, syncRunCache } from '../compile/index.js'
 import type { FlowEntry } from '../compile/prefect.js'
@@ -12,7 +12,7 @@ import { didYouMean } from '../util/didyoumean.js'
 export interface FlowOutcome {
   flow: string
   state: string
-  result?: unknown
+  result: unknown
   flow_run_id?: string
   error?: string
   message?: string
@@ -84,6 +84,9 @@ function paramValue(flow: FlowEntry, name: string, text: string): unknown {
   return text // a str, or a name the flow does not have (reported by the caller)
 }
 
+/** Whether a command without a `/` is found on PATH, as spawn would look for it. */
+const onPath = (cmd: string, path = '') => path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, cmd)))
+
 const sysPath = (project: Project) => [join(project.dir, RUN_CACHE), ...project.pythonPath]
 
 /**
@@ -97,23 +100,39 @@ async function runPython(project: Project, script: string, request: unknown, opt
   if (python.includes('/') && !existsSync(python)) {
     throw new PulpoError('python-missing', `the project's Python ${python} does not exist`, { hints: ['create it (python3 -m venv .venv && .venv/bin/pip install prefect), or set python: in pulpo.yaml'] })
   }
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...project.env, PYTHONUNBUFFERED: '1', PREFECT_RESULTS_PERSIST_BY_DEFAULT: 'true' }
+  // Analytics off by default: Prefect's ephemeral server otherwise tries to send telemetry, and
+  // logs an error where there is no network.
+  const env: Record<string, string> = { PREFECT_SERVER_ANALYTICS_ENABLED: 'false', ...(process.env as Record<string, string>), ...project.env, PYTHONUNBUFFERED: '1', PREFECT_RESULTS_PERSIST_BY_DEFAULT: 'true' }
   if (opts.apiUrl) env.PREFECT_API_URL = opts.apiUrl
+  // Checked before spawning: a command that is not found leaves the child without its pipes.
+  if (!python.includes('/') && !onPath(python, env.PATH)) {
+    throw new PulpoError('python-missing', `cannot run the project's Python: ${python} is not on PATH`, { hints: ['set python: in pulpo.yaml (or PULPO_PYTHON), or create .venv with Prefect installed'] })
+  }
   const out = opts.logsTo === 'stdout' ? 'inherit' : process.stderr
   const child = spawn(python, [join(project.dir, RUN_CACHE, 'orchestration', script)], { cwd: project.dir, env, stdio: ['pipe', out, 'inherit', 'pipe'], signal: opts.signal })
-  let report = ''
-  const reportStream = child.stdio[3] as NodeJS.ReadableStream
-  reportStream.setEncoding('utf8')
-  reportStream.on('data', (d: string) => (report += d))
-  child.stdin!.end(JSON.stringify(request))
-  const code = await new Promise<number | null>((resolve, reject) => {
+  // Listening for 'error' first: a spawn that fails has no pipes, and an unheard error crashes.
+  const code = new Promise<number | null>((resolve, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
       if (e.name === 'AbortError') return resolve(null)
       reject(e.code === 'ENOENT' ? new PulpoError('python-missing', `cannot run ${python}: not found`, { hints: ['set python: in pulpo.yaml, or create .venv with Prefect installed'] }) : e)
     })
     child.once('close', resolve)
   })
-  return { report, code }
+  let report = ''
+  const reportStream = child.stdio[3] as NodeJS.ReadableStream | null
+  reportStream?.setEncoding('utf8')
+  reportStream?.on('data', (d: string) => (report += d))
+  // Bun may report the child closed before it has read all of fd 3: wait for the stream's end too.
+  const drained = new Promise<void>((resolve) => {
+    if (!reportStream) return resolve()
+    reportStream.once('end', () => resolve())
+    reportStream.once('close', () => resolve())
+    reportStream.once('error', () => resolve())
+  })
+  child.stdin?.end(JSON.stringify(request))
+  const exit = await code
+  await drained
+  return { report, code: exit }
 }
 
 /** Registers deployments of the flows with the project's running Prefect server. */
@@ -169,5 +188,6 @@ export async function runFlow(
   if (outcome.state === 'IMPORT_FAILED') {
     throw new PulpoError('flow-import', `cannot load ${flow.name}: ${outcome.error}`, { hints: ['check the run: targets in pulpo.yaml and python_path'] })
   }
-  return { flow: flow.name, state: outcome.state, ...(outcome.result !== undefined ? { result: outcome.result } : {}), ...(outcome.flow_run_id ? { flow_run_id: outcome.flow_run_id } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.message ? { message: outcome.message } : {}), ...(opts.apiUrl ? { api_url: opts.apiUrl } : {}) }
+  // `result` is always there, null when the run did not complete: the shape of --json is stable.
+  return { flow: flow.name, state: outcome.state, result: outcome.result ?? null, ...(outcome.flow_run_id ? { flow_run_id: outcome.flow_run_id } : {}), ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.message ? { message: outcome.message } : {}), ...(opts.apiUrl ? { api_url: opts.apiUrl } : {}) }
 }
