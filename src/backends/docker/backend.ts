@@ -11,6 +11,7 @@ import { writeAtomic } from '../local/atomic.js'
 import { StateDir } from '../local/paths.js'
 import { tcpOpen } from '../local/probes.js'
 import { compose, composeCli, docker } from './engine.js'
+import { ContainerEvents } from './events.js'
 import { containers, toActual, type Container } from './observe.js'
 
 const LOG_LINES = 20
@@ -24,12 +25,6 @@ function composeFileOf(project: Project): string {
 function appliedFile(project: Project) {
   return join(new StateDir(project.dir).root, 'docker-applied.json')
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(r, ms)
-    signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true })
-  })
 
 /** Services as containers, through Docker Compose. */
 export class DockerBackend implements Backend {
@@ -98,7 +93,8 @@ export class DockerBackend implements Backend {
       const forced = phase.filter((s) => changes.get(s)?.reasons.some((r) => r.startsWith('dependency ') || r === 'restart requested'))
       const normal = phase.filter((s) => !forced.includes(s))
       for (const s of phase) opts.progress.update(s, 'starting')
-      const watching = this.watchProgress(project, phase, opts)
+      // Each service's progress line says what its container is doing.
+      const events = new ContainerEvents(project.name, (s, text) => phase.includes(s) && opts.progress.update(s, text))
       const runs = [
         ...(normal.length ? [['up', '-d', '--remove-orphans', ...normal]] : []),
         ...(forced.length ? [['up', '-d', '--no-deps', '--force-recreate', ...forced]] : []),
@@ -112,9 +108,9 @@ export class DockerBackend implements Backend {
           const r = await compose(project.name, file, args, { env, signal: opts.signal })
           if (r.failed) composeError = lastLines(String(r.all ?? r.stderr), 3)
         }
-        outcome = await this.waitReady(project, phase, opts, composeError)
+        outcome = await this.waitReady(project, phase, opts, composeError, events)
       } finally {
-        watching.abort()
+        events.close()
       }
       for (const s of phase) {
         const o = outcome.get(s)!
@@ -193,31 +189,18 @@ export class DockerBackend implements Backend {
     return file
   }
 
-  /** Keeps each service's progress line saying what its container is doing, until aborted. */
-  private watchProgress(project: Project, services: string[], opts: ApplyOptions): AbortController {
-    const stop = new AbortController()
-    void (async () => {
-      while (!stop.signal.aborted) {
-        for (const c of await containers(project.name).catch(() => [])) {
-          if (services.includes(c.service)) opts.progress.update(c.service, c.health ? `${c.state}, ${c.health}` : c.state)
-        }
-        await sleep(250, stop.signal)
-      }
-    })()
-    return stop
-  }
-
   /**
    * Waits until each service is ready: healthy when its container has a healthcheck, its log line
    * seen for a log probe, else running (or exited 0 for a job). A container that exits non-zero,
    * turns unhealthy after its start period, or is not ready by the probe's timeout has failed.
    */
-  private async waitReady(project: Project, services: string[], opts: ApplyOptions, composeError: string): Promise<Map<string, Outcome>> {
+  private async waitReady(project: Project, services: string[], opts: ApplyOptions, composeError: string, events: ContainerEvents): Promise<Map<string, Outcome>> {
     const out = new Map<string, Outcome>()
     const ready = (s: string) => out.set(s, { ok: true, at: Date.now() })
     const deadline = new Map(services.map((s) => [s, Date.now() + (project.services[s]?.ready?.timeoutMs ?? 60_000) + 5000]))
     const logSeen = new Map<string, boolean>()
     while (out.size < services.length) {
+      const seen = events.generation
       if (opts.signal?.aborted) {
         for (const s of services) if (!out.has(s)) out.set(s, { ok: false, reason: 'interrupted' })
         break
@@ -261,7 +244,10 @@ export class DockerBackend implements Backend {
         }
         if (!out.has(s) && Date.now() > deadline.get(s)!) out.set(s, { ok: false, reason: `not ready after ${Math.round((svc?.ready?.timeoutMs ?? 60_000) / 1000)}s${composeError ? `: ${composeError}` : ''}` })
       }
-      if (out.size < services.length) await sleep(100, opts.signal)
+      // Look again when a container event comes (start, health, exit), else after a while: soon
+      // for what no event announces (a log line, a published port), and for deadlines.
+      const quiet = services.some((s) => !out.has(s) && ['log', 'tcp'].includes(project.services[s]?.ready?.kind ?? '')) ? 200 : 1000
+      if (out.size < services.length && events.generation === seen) await events.next(quiet, opts.signal)
     }
     return out
   }

@@ -24,6 +24,9 @@ export function composeCli(): Promise<ComposeCli> {
 
 async function detect(): Promise<ComposeCli> {
   const want = process.env.PULPO_COMPOSE
+  // The daemon check and the v2 probe run side by side: each starts a Docker CLI (v2 two more
+  // processes for the plugin), and `pulpo up` waits for both before compose starts anything.
+  const probeV2 = want === 'v1' ? Promise.resolve(undefined) : run('docker', ['compose', 'version', '--short']).catch(() => undefined)
   const docker = await run('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 20_000 }).catch((e) => ({ failed: true, exitCode: undefined, stderr: String(e), stdout: '', code: (e as NodeJS.ErrnoException).code }))
   if ((docker as { code?: string }).code === 'ENOENT' || /ENOENT|not found/.test(String((docker as { stderr?: unknown }).stderr ?? '')) && docker.exitCode === undefined) {
     throw new PulpoError('docker-missing', 'Docker is not installed (no `docker` command on PATH)', { hints: ['install Docker (Debian: apt-get install docker.io docker-compose), or use an environment with mode: local'] })
@@ -32,7 +35,7 @@ async function detect(): Promise<ComposeCli> {
     const why = String(docker.stderr).split('\n').find((l) => l.trim()) ?? 'no answer'
     throw new PulpoError('docker-down', `the Docker daemon does not answer: ${why.trim()}`, { hints: ['start it (systemctl start docker, or run dockerd), and check that you may use its socket'] })
   }
-  const v2 = want === 'v1' ? undefined : await run('docker', ['compose', 'version', '--short'])
+  const v2 = await probeV2
   if (v2 && !v2.failed && String(v2.stdout).trim()) return { file: 'docker', args: ['compose'], version: String(v2.stdout).trim(), v2: true }
   const v1 = want === 'v2' ? undefined : await run('docker-compose', ['version', '--short']).catch(() => undefined)
   if (v1 && !v1.failed && String(v1.stdout).trim()) return { file: 'docker-compose', args: [], version: String(v1.stdout).trim(), v2: false }
