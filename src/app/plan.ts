@@ -18,7 +18,7 @@ export function desiredOf(project: Project): Desired[] {
       name: s.name,
       hash: hashOf(fp),
       fingerprint: fp,
-      dependsOn: Object.fromEntries(Object.entries(s.dependsOn).map(([d, o]) => [d, { restart: o.restart }])),
+      dependsOn: Object.fromEntries(Object.entries(s.dependsOn).map(([d, o]) => [d, { restart: o.restart, condition: o.condition }])),
     }
   })
 }

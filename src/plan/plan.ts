@@ -22,7 +22,7 @@ export interface Desired {
   name: string
   hash: string
   fingerprint: Record<string, string>
-  dependsOn: Record<string, { restart: boolean }>
+  dependsOn: Record<string, { restart: boolean; condition?: 'started' | 'healthy' | 'completed' }>
 }
 
 /** What runs, as a backend observed it. */

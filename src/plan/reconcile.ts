@@ -25,13 +25,15 @@ export function reconcile(input: ReconcileInput): Plan {
   const desired = new Map(input.desired.map((d) => [d.name, d]))
   const scope = input.only ? closure(input.only, desired) : new Set(desired.keys())
   const changes = new Map<string, Change>()
+  // Jobs: what something waits for to complete. A server that exited 0 (many do on SIGTERM) is drift.
+  const jobs = new Set(input.desired.flatMap((d) => Object.entries(d.dependsOn).filter(([, o]) => o.condition === 'completed').map(([n]) => n)))
 
   for (const d of input.desired) {
     if (!scope.has(d.name)) continue
     const a = actual.get(d.name)
     // A job that ran to completion with this very config has done its work (unless a restart of
     // it is asked for: `pulpo restart job` runs it again).
-    if (a?.state === 'exited' && a.exitCode === 0 && a.hash === d.hash && !input.restart?.includes(d.name)) {
+    if (a?.state === 'exited' && a.exitCode === 0 && a.hash === d.hash && jobs.has(d.name) && !input.restart?.includes(d.name)) {
       changes.set(d.name, { service: d.name, action: 'noop', reasons: [] })
       continue
     }

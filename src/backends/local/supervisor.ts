@@ -49,7 +49,6 @@ export class Supervisor {
   private services = new Map<string, Managed>()
   private listeners = new Set<() => void>()
   private server?: net.Server
-  private saveTimer?: NodeJS.Timeout
 
   constructor(private dirs: StateDir) {}
 
@@ -407,8 +406,8 @@ export class Supervisor {
 
   private changed() {
     for (const l of [...this.listeners]) l()
-    clearTimeout(this.saveTimer)
-    this.saveTimer = setTimeout(() => this.save(), 20)
+    // At once, not debounced: a supervisor killed right after a spawn must leave that pid on record.
+    this.save()
   }
 
   private save() {
@@ -427,7 +426,6 @@ export class Supervisor {
   }
 
   private async exit() {
-    clearTimeout(this.saveTimer)
     this.save()
     this.server?.close()
     try {
