@@ -38,22 +38,8 @@ export class LocalBackend implements Backend {
 
     // 1. Stop what goes away or changes, dependents first.
     const stopping = plan.changes.filter((c) => c.action === 'delete' || c.action === 'update').map((c) => c.service)
-    if (stopping.length) {
-      const outcomes = await walk({
-        nodes: stopping,
-        direction: 'down',
-        dependsOn: (n) => Object.keys(project.services[n]?.dependsOn ?? {}),
-        visit: async (n) => {
-          opts.progress.update(n, 'stopping')
-          await this.stopOne(dirs, n, changes.get(n)!.action === 'delete')
-          if (changes.get(n)!.action === 'delete') opts.progress.update(n, 'removed')
-        },
-      })
-      for (const n of stopping) {
-        const o = outcomes.get(n)!
-        if (changes.get(n)!.action === 'delete') results.push(toResult(n, 'delete', o, 0, dirs))
-      }
-    }
+    const stopped = await this.stopInOrder(project, stopping, opts, (n) => this.stopOne(dirs, n, changes.get(n)!.action === 'delete'), (n) => changes.get(n)!.action === 'delete')
+    results.push(...stopped.filter((r) => changes.get(r.service)!.action === 'delete').map((r) => ({ ...r, action: 'delete' })))
 
     // 2. Start in dependency order: each as soon as its conditions hold.
     const starting = plan.changes.filter((c) => c.action !== 'delete')
@@ -129,35 +115,14 @@ export class LocalBackend implements Backend {
     const known = o.services.map((s) => s.name)
     for (const s of services) if (!known.includes(s) && !project.services[s]) throw new PulpoError('unknown-service', `no service '${s}' in ${project.name}`, { exitCode: 2 })
     const targets = services.length ? services.filter((s) => known.includes(s)) : known
-    let results: ServiceResult[] = []
-    if (o.supervisor) {
-      const outcomes = await walk({
-        nodes: targets,
-        direction: 'down',
-        dependsOn: (n) => Object.keys(project.services[n]?.dependsOn ?? {}),
-        visit: async (n) => {
-          opts.progress.update(n, 'stopping')
-          await this.stopOne(dirs, n, true)
-          opts.progress.done({ service: n, status: 'done', action: 'stop', ms: 0 })
-        },
-      })
-      results = targets.map((n) => toResult(n, 'stop', outcomes.get(n)!, 0, dirs))
-      if (!services.length) await request(dirs, { op: 'shutdown' })
-    } else {
-      // No supervisor: stop what its state file says still runs, straight through /proc.
-      const views = new Map(fromStateFile(dirs).map((v) => [v.name, v]))
-      const outcomes = await walk({
-        nodes: targets,
-        direction: 'down',
-        dependsOn: (n) => Object.keys(project.services[n]?.dependsOn ?? {}),
-        visit: async (n) => {
-          opts.progress.update(n, 'stopping')
-          await killGroup(views.get(n)!, project.services[n]?.stop ?? { signal: 'SIGTERM', timeoutMs: 10_000 })
-          opts.progress.done({ service: n, status: 'done', action: 'stop', ms: 0 })
-        },
-      })
-      results = targets.map((n) => toResult(n, 'stop', outcomes.get(n)!, 0, dirs))
-      if (!services.length) rmSync(dirs.state, { force: true })
+    // Without a supervisor, what its state file says still runs is stopped straight through /proc.
+    const views = o.supervisor ? undefined : new Map(fromStateFile(dirs).map((v) => [v.name, v]))
+    const results = await this.stopInOrder(project, targets, opts, (n) =>
+      views ? killGroup(views.get(n)!, project.services[n]?.stop ?? { signal: 'SIGTERM', timeoutMs: 10_000 }) : this.stopOne(dirs, n, true),
+    )
+    if (!services.length) {
+      if (o.supervisor) await request(dirs, { op: 'shutdown' })
+      else rmSync(dirs.state, { force: true })
     }
     if (opts.volumes) {
       if (services.length) for (const s of services) rmSync(dirs.data(s), { recursive: true, force: true })
@@ -175,6 +140,26 @@ export class LocalBackend implements Backend {
     const names = services.length ? services : Object.keys(project.services)
     for (const s of names) if (!project.services[s]) throw new PulpoError('unknown-service', `no service '${s}' in ${project.name}`, { exitCode: 2, hints: [`services: ${Object.keys(project.services).join(', ')}`] })
     return followLogs(names.map((n) => ({ name: n, file: dirs.log(n) })), opts)
+  }
+
+  /**
+   * Stops services in reverse dependency order (dependents first), independent ones together;
+   * `report` says which stops are shown as finished rows (the others are restarts in progress).
+   */
+  private async stopInOrder(project: Project, names: string[], opts: ApplyOptions, stop: (name: string) => Promise<void>, report: (name: string) => boolean = () => true): Promise<ServiceResult[]> {
+    if (!names.length) return []
+    const dirs = new StateDir(project.dir)
+    const outcomes = await walk({
+      nodes: names,
+      direction: 'down',
+      dependsOn: (n) => Object.keys(project.services[n]?.dependsOn ?? {}),
+      visit: async (n) => {
+        opts.progress.update(n, 'stopping')
+        await stop(n)
+        if (report(n)) opts.progress.done({ service: n, status: 'done', action: 'stop', ms: 0 })
+      },
+    })
+    return names.map((n) => toResult(n, 'stop', outcomes.get(n)!, 0, dirs))
   }
 
   private async stopOne(dirs: StateDir, name: string, forget: boolean) {
