@@ -19,11 +19,12 @@ pulpo up
 pulpo status
 pulpo prefect run scraping_flow --param keywords=python
 
-cat <<TXT
-
+# Where to look, from the resolved config (ports as pulpo.yaml says).
+dist/pulpo config --json -c pulpo.example.yaml | node -e '
+  const p = JSON.parse(require("fs").readFileSync(0, "utf8")).services
+  console.log(`
 The example stack is up:
-  UI       http://127.0.0.1:3000        (the jobs the flow stored)
-  API      http://127.0.0.1:8000/jobs
-  Prefect  http://127.0.0.1:4200        (the flow runs)
-Stop it with: dist/pulpo down -c pulpo.example.yaml
-TXT
+  UI       http://127.0.0.1:${p.ui.port}        (the jobs the flow stored)
+  API      http://127.0.0.1:${p.api.port}/jobs
+  Prefect  http://127.0.0.1:${p.prefect.port}        (the flow runs)
+Stop it with: dist/pulpo down -c pulpo.example.yaml`)'
