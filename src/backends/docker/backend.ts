@@ -70,10 +70,15 @@ export class DockerBackend implements Backend {
     // is_healthy() looks at running containers only), so it started the dependents of a service
     // that crashed at start. With v1 pulpo gates itself: a level starts once the one before it is
     // ready. v2 gates correctly, and one `up` for all is faster, unless a dependent waits for a
-    // log line (no healthcheck: the compose file says service_started, and pulpo gates it).
+    // log line (no healthcheck: the compose file says service_started, and pulpo gates it), or a
+    // service is recreated with `--no-deps` (restart: true, pulpo restart), which skips compose's
+    // gating too: the dependent was recreated before its new dependency was healthy.
     const { v2 } = await composeCli()
-    const logGated = (p: string[]) => p.some((s) => Object.entries(project.services[s]?.dependsOn ?? {}).some(([d, o]) => o.condition === 'healthy' && p.includes(d) && !hasHealthcheck(project.services[d])))
-    const phases = (first.length ? [first, starting.filter((s) => !first.includes(s))] : [starting]).flatMap((p) => (v2 && !logGated(p) ? [p] : levels(project, p)))
+    const forcedOf = (s: string) => changes.get(s)?.reasons.some((r) => r.startsWith('dependency ') || r === 'restart requested')
+    const depsIn = (s: string, p: string[]) => Object.entries(project.services[s]?.dependsOn ?? {}).filter(([d]) => p.includes(d))
+    const logGated = (p: string[]) => p.some((s) => depsIn(s, p).some(([d, o]) => o.condition === 'healthy' && !hasHealthcheck(project.services[d])))
+    const noDepsGated = (p: string[]) => p.some((s) => forcedOf(s) && depsIn(s, p).length)
+    const phases = (first.length ? [first, starting.filter((s) => !first.includes(s))] : [starting]).flatMap((p) => (v2 && !logGated(p) && !noDepsGated(p) ? [p] : levels(project, p)))
     // Services that failed or were not started: what depends on them is not started (as in local mode).
     const blocked = new Map<string, string>()
     for (const all of phases) {
@@ -90,7 +95,7 @@ export class DockerBackend implements Backend {
         results.push(result)
       }
       if (!phase.length) continue
-      const forced = phase.filter((s) => changes.get(s)?.reasons.some((r) => r.startsWith('dependency ') || r === 'restart requested'))
+      const forced = phase.filter(forcedOf)
       const normal = phase.filter((s) => !forced.includes(s))
       for (const s of phase) opts.progress.update(s, 'starting')
       // Each service's progress line says what its container is doing.
