@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  APP_DOCKERFILE, buildImage, byService, cleanup, COMPOSE_VERSIONS, docker, ensureBinary, freePorts, get, ids, leftovers, NO_ENGINE, ns, projectName, pulpo, removeImages, show,
+  APP_DOCKERFILE, buildImage, byService, cleanup, COMPOSE_VERSIONS, docker, ensureBinary, freePorts, get, HealthRecorder, ids, leftovers, NO_ENGINE, ns, projectName, pulpo, removeImages, show,
   tempProject, testImage,
 } from './helpers.js'
 
@@ -35,7 +35,7 @@ services:
     image: ${IMAGE}
     command: [python3, /app/server.py, db]
     port: ${dbPort}
-    env: { PORT: "${dbPort}", LEVEL: ${level} }
+    env: { PORT: "${dbPort}", LEVEL: ${level}, DELAY: "2" }
     ready: { http: /health, interval: 500ms }
   api:
     image: ${IMAGE}
@@ -65,15 +65,19 @@ services:
     assert.ok(changes.api.reasons.some((r) => r.startsWith('dependency db')), JSON.stringify(changes.api))
     assert.equal(changes.worker.action, 'noop')
 
+    const health = new HealthRecorder(project)
     const r = await pulpo(['up'], { cwd: dir, env })
+    await health.stop()
     assert.equal(r.exitCode, 0, show(r))
     const now = await byService(project)
     assert.notEqual(now.db.Id, before.db.Id, 'db recreated (its env changed)')
     assert.notEqual(now.api.Id, before.api.Id, 'api recreated (restart: true on db)')
     assert.equal(now.worker.Id, before.worker.Id, 'worker untouched (no restart: true)')
     assert.equal(now.worker.State.StartedAt, before.worker.State.StartedAt)
-    // The dependent was recreated after its dependency.
-    assert.ok(ns(now.api.State.StartedAt) > ns(now.db.State.StartedAt), `api ${now.api.State.StartedAt}, db ${now.db.State.StartedAt}`)
+    // The dependent was recreated once its new dependency was healthy (its condition).
+    const healthy = health.probes('db', now.db.Id).find((p) => p.exitCode === 0)
+    assert.ok(healthy, `the new db passed a healthcheck: ${JSON.stringify(health.probes('db'))}`)
+    assert.ok(ns(now.api.State.StartedAt) > ns(healthy.end), `api started ${now.api.State.StartedAt}, db turned healthy ${healthy.end}`)
     for (const c of Object.values(now)) assert.equal(c.State.Status, 'running', c.Name)
 
     // pulpo restart NAME: a new container for it, the others as they were.
@@ -88,6 +92,16 @@ services:
     const again = await pulpo(['up'], { cwd: dir, env })
     assert.equal(again.exitCode, 0, show(again))
     assert.deepEqual(ids(await byService(project)), ids(after), 'nothing left to do')
+
+    // pulpo restart (all): in dependency order, each dependent once db is healthy again.
+    const recorder = new HealthRecorder(project)
+    const all = await pulpo(['restart'], { cwd: dir, env })
+    await recorder.stop()
+    assert.equal(all.exitCode, 0, show(all))
+    const restarted = await byService(project)
+    const dbHealthy = recorder.probes('db', restarted.db.Id).find((p) => p.exitCode === 0)
+    assert.ok(dbHealthy && ns(restarted.db.State.StartedAt) > ns(after.db.State.StartedAt), 'db restarted and turned healthy')
+    for (const s of ['api', 'worker']) assert.ok(ns(restarted[s].State.StartedAt) > ns(dbHealthy.end), `${s} started ${restarted[s].State.StartedAt}, db healthy ${dbHealthy.end}`)
   })
 
   it('persist: true keeps data across down; down --volumes removes it', async (t) => {
