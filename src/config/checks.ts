@@ -362,6 +362,32 @@ const checkDatamodelNamespaces: Check = (ctx) => {
   return out
 }
 
+/**
+ * What the generated Python needs of parameters: an operation's parameter cannot share a name with
+ * one of its inputs (one keyword argument), and a flow's parameter, the union of its operations',
+ * has one type and one default.
+ */
+const checkParamConsistency: Check = (ctx) => {
+  const out: Problem[] = []
+  const byFlow = new Map<string, Map<string, { op: string; type: unknown; default: unknown }>>()
+  for (const [name, op] of entries(ctx.raw.operations)) {
+    if (!isRecord(op)) continue
+    const inputs = new Set((Array.isArray(op.inputs) ? op.inputs : []).filter((i: unknown): i is string => typeof i === 'string').map((i: string) => i.split('.').pop()!))
+    const flow = name.split('.')[0]
+    if (!byFlow.has(flow)) byFlow.set(flow, new Map())
+    for (const [param, spec] of entries(op.params)) {
+      if (inputs.has(param)) out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter '${param}' of '${name}' has the name of one of its inputs`, 'rename the parameter: the input arrives as a keyword argument of that name', 'key'))
+      const type = typeof spec === 'string' ? spec : isRecord(spec) ? spec.type : undefined
+      const dflt = isRecord(spec) ? JSON.stringify(spec.default) : undefined
+      const seen = byFlow.get(flow)!.get(param)
+      if (!seen) byFlow.get(flow)!.set(param, { op: name, type, default: dflt })
+      else if (seen.type !== type || (seen.default !== undefined && dflt !== undefined && seen.default !== dflt))
+        out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter '${param}' of '${name}' differs from the one '${seen.op}' declares (${seen.type !== type ? `type ${String(seen.type)} vs ${String(type)}` : `default ${seen.default} vs ${dflt}`}); both are parameters of the flow '${flow}'`, 'declare it the same way in both, or name them apart', 'key'))
+    }
+  }
+  return out
+}
+
 /** A runner of the compiled flows needs the Prefect server it registers them with. */
 const checkPrefectServe: Check = (ctx) => {
   const services = entries(ctx.raw.services).filter(([, s]) => isRecord(s))
@@ -396,6 +422,7 @@ export const CHECKS: readonly Check[] = [
   checkDatamodelNamespaces,
   checkOperations,
   checkStandaloneInputs,
+  checkParamConsistency,
   checkPrefectServe,
 ]
 
