@@ -46,6 +46,8 @@ for (const version of COMPOSE_VERSIONS.length ? COMPOSE_VERSIONS : ['v2' as cons
     let ports: number[] = []
     let first: Record<string, Inspected> = {}
 
+    // db and api listen only after DELAY (3 s): their first checks (1 s after the start) fail, so
+    // the recorded healthcheck results hold each one's turn to healthy.
     const yaml = (greeting: string) => `version: 1
 project: ${project}
 mode: docker
