@@ -13,7 +13,7 @@ export function desiredOf(project: Project): Desired[] {
     return composeServices(project.composeFile).map((name) => ({ name, hash: '', fingerprint: {}, dependsOn: {} }))
   }
   return Object.values(project.services).map((s) => {
-    const fp = fingerprint(s)
+    const fp = fingerprint(s, project.dir)
     return {
       name: s.name,
       hash: hashOf(fp),

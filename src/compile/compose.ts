@@ -139,7 +139,7 @@ function composeService(s: Service, project: Project, composeDir: string, secret
     stop_signal: s.stop.signal,
     stop_grace_period: seconds(s.stop.timeoutMs),
     ...(volumes.length ? { volumes } : {}),
-    labels: { [LABEL.project]: project.name, [LABEL.service]: s.name, [LABEL.hash]: hashOf(fingerprint(s)) },
+    labels: { [LABEL.project]: project.name, [LABEL.service]: s.name, [LABEL.hash]: hashOf(fingerprint(s, project.dir)) },
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { relative } from 'node:path'
 import type { Service } from '../config/resolve.js'
 
 /**
@@ -7,7 +8,7 @@ import type { Service } from '../config/resolve.js'
  * depends_on and scale): description, depends_on (ordering, not the process) and watch (the
  * supervisor re-reads it).
  */
-export function fingerprint(s: Service): Record<string, string> {
+export function fingerprint(s: Service, projectDir: string): Record<string, string> {
   const out: Record<string, string> = {}
   const put = (key: string, value: unknown) => {
     if (value === undefined) return
@@ -18,8 +19,9 @@ export function fingerprint(s: Service): Record<string, string> {
   put('kind', s.kind)
   put('command', s.command)
   put('image', s.image)
-  put('build', s.build)
-  put('cwd', s.cwd)
+  // Paths relative to the project: a project moved or copied elsewhere is the same config.
+  put('build', s.build ? { ...s.build, context: relative(projectDir, s.build.context) || '.' } : undefined)
+  put('cwd', relative(projectDir, s.cwd) || '.')
   put('port', s.port)
   put('env', s.env)
   put('ready', s.ready)

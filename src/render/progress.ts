@@ -64,7 +64,8 @@ export class ServiceProgress implements Progress {
     // Tasks start asynchronously: let every task register before resolving it.
     await new Promise((r) => setImmediate(r))
     for (const r of [...this.early.values(), ...results]) if (!this.finished.has(r.service)) this.done(r)
-    for (const [name, f] of this.finishers) if (!this.finished.has(name)) f({ service: name, status: 'done', action: 'noop', ms: 0 })
+    // A service with no result was never reached (the work stopped on an error): not "ready".
+    for (const [name, f] of this.finishers) if (!this.finished.has(name)) f({ service: name, status: 'skipped', action: 'noop', reason: 'not reached' })
     await this.run
   }
 }

@@ -204,7 +204,7 @@ describe('compileCompose', () => {
 
   it('labels each service with project, service and config hash; init, restart and stop settings', () => {
     for (const [name, s] of Object.entries(doc.services)) {
-      assert.deepEqual(s.labels, { 'dev.pulpo.project': 'shop', 'dev.pulpo.service': name, 'dev.pulpo.config-hash': hashOf(fingerprint(p.services[name])) }, name)
+      assert.deepEqual(s.labels, { 'dev.pulpo.project': 'shop', 'dev.pulpo.service': name, 'dev.pulpo.config-hash': hashOf(fingerprint(p.services[name], p.dir)) }, name)
       assert.equal(s.init, true, name)
     }
     assert.equal(doc.services.api.restart, 'on-failure:5')

@@ -91,7 +91,7 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
     ...(s.port !== undefined ? { PORT: String(s.port) } : {}),
     ...s.env,
   }
-  const fp = fingerprint(s)
+  const fp = fingerprint(s, project.dir)
   return {
     name: s.name,
     command,
