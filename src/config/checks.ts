@@ -89,13 +89,14 @@ function dependencySites(ctx: CheckContext): { path: Path; service: string; deps
 
 const checkDependsOnTargets: Check = (ctx) => {
   const known = Object.keys(ctx.raw.services ?? {})
+  const isKnown = new Set(known)
   const out: Problem[] = []
   for (const site of dependencySites(ctx)) {
     const { list } = site
     Object.keys(site.deps).forEach((dep, i) => {
       const at = [...site.path, 'depends_on', list ? i : dep]
       if (dep === site.service) out.push(problem(ctx, 'depends-on', at, `service '${site.service}' depends on itself`, undefined, list ? 'value' : 'key'))
-      else if (!known.includes(dep)) out.push(problem(ctx, 'depends-on', at, `'${site.service}' depends on unknown service '${dep}'`, didYouMean(dep, known) ?? (known.length ? `services are: ${known.join(', ')}` : undefined), list ? 'value' : 'key'))
+      else if (!isKnown.has(dep)) out.push(problem(ctx, 'depends-on', at, `'${site.service}' depends on unknown service '${dep}'`, didYouMean(dep, known) ?? (known.length ? `services are: ${known.join(', ')}` : undefined), list ? 'value' : 'key'))
     })
   }
   return out
@@ -219,10 +220,11 @@ const checkPortClashes: Check = (ctx) => {
 
 const checkOverrides: Check = (ctx) => {
   const known = Object.keys(ctx.raw.services ?? {})
+  const isKnown = new Set(known)
   const out: Problem[] = []
   for (const [envName, env] of entries(ctx.raw.environments))
     for (const [name] of entries(isRecord(env) ? env.services : undefined))
-      if (!known.includes(name)) out.push(problem(ctx, 'unknown-service', ['environments', envName, 'services', name], `environment '${envName}' overrides unknown service '${name}'`, didYouMean(name, known), 'key'))
+      if (!isKnown.has(name)) out.push(problem(ctx, 'unknown-service', ['environments', envName, 'services', name], `environment '${envName}' overrides unknown service '${name}'`, didYouMean(name, known), 'key'))
   return out
 }
 
@@ -302,8 +304,16 @@ const checkOperations: Check = (ctx) => {
     }
   }
   // A name that is both a leaf and a group cannot be both a task and a flow.
+  const firstChild = new Map<string, string>()
+  for (const n of names) {
+    const segs = n.split('.')
+    for (let i = 1; i < segs.length; i++) {
+      const group = segs.slice(0, i).join('.')
+      if (!firstChild.has(group)) firstChild.set(group, n)
+    }
+  }
   for (const name of names) {
-    const child = names.find((n) => n.startsWith(name + '.'))
+    const child = firstChild.get(name)
     if (child) out.push(problem(ctx, 'operation-name', ['operations', name], `'${name}' is an operation and also the group of '${child}'`, 'rename one of them', 'key'))
   }
   out.push(...checkInputs(ctx, names))

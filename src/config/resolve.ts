@@ -134,8 +134,11 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
       if (SECRET_NAME.test(name) && value) secrets.add(value)
     },
     service: (name, attr) => {
-      const known = Object.keys(raw.services ?? {})
-      if (!raw.services?.[name]) return { message: `\${services.${name}.${attr}} names unknown service '${name}'`, hint: didYouMean(name, known) ?? (known.length ? `services are: ${known.join(', ')}` : 'this file declares no services') }
+      if (!raw.services?.[name]) {
+        // Only here, in the error: listing the services on every reference made big files quadratic.
+        const known = Object.keys(raw.services ?? {})
+        return { message: `\${services.${name}.${attr}} names unknown service '${name}'`, hint: didYouMean(name, known) ?? (known.length ? `services are: ${known.join(', ')}` : 'this file declares no services') }
+      }
       if (!(SERVICE_ATTRIBUTES as readonly string[]).includes(attr)) return { message: `\${services.${name}.${attr}}: unknown attribute '${attr}'`, hint: didYouMean(attr, SERVICE_ATTRIBUTES) ?? `attributes are ${SERVICE_ATTRIBUTES.join(', ')}` }
       if (!merged[name]) return { message: `\${services.${name}.${attr}}: service '${name}' is disabled in environment '${envName}'`, hint: `enable '${name}' in '${envName}', or do not refer to it there` }
       const value = address(name, attr)
