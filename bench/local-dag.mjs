@@ -129,9 +129,22 @@ function processComposeYaml(dag) {
   return out.join('\n') + '\n'
 }
 
-/** Runs a command to its end: wall-clock ms, exit code, output. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100
+
+/** CPU ms (user + system) from a /proc/<pid>/stat: the process's own, or its reaped children's. */
+function cpuMs(pid = 'self', children = false) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  return ((Number(f[children ? 13 : 11]) + Number(f[children ? 14 : 12])) * 1000) / CLK_TCK
+}
+
+/**
+ * Runs a command to its end: wall-clock ms, exit code, output, and its CPU ms (meaningful when it
+ * is the only child running: it is read from what this process's reaped children used).
+ */
 function run(file, args, cwd) {
   return new Promise((resolve, reject) => {
+    const c0 = cpuMs('self', true)
     const t0 = now()
     const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -139,7 +152,7 @@ function run(file, args, cwd) {
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     child.once('error', reject)
-    child.once('close', (code) => resolve({ ms: now() - t0, code, stdout, stderr }))
+    child.once('close', (code) => resolve({ ms: now() - t0, code, stdout, stderr, cpu: cpuMs('self', true) - c0 }))
   })
 }
 
@@ -202,18 +215,31 @@ async function pulpoCycle(dir, noopRuns) {
   const supervisor = JSON.parse(readFileSync(join(dir, '.pulpo', 'state.json'), 'utf8')).supervisor.pid
   live.pids.add(supervisor)
   const mem = rss(supervisor)
+  const supervisorCpu = cpuMs(supervisor)
+  // For scale, interleaved with it: what any command costs (start-up) and what loading this
+  // pulpo.yaml adds (validate), so the part of `up` that is the local backend's shows.
   const noop = []
+  const version = []
+  const validate = []
+  const cpu = { up: up.cpu, noop: 0, version: 0, validate: 0, supervisorUp: supervisorCpu }
   for (let i = 0; i < noopRuns; i++) {
     const r = must(await run(PULPO, ['up'], dir), 'pulpo up (nothing changed)')
     if (!/up to date/.test(r.stdout)) throw new Error(`pulpo up changed something on the second run:\n${r.stdout}`)
     noop.push(r.ms)
+    cpu.noop += r.cpu / noopRuns
+    for (const [name, list, args] of [['version', version, ['--version']], ['validate', validate, ['validate']]]) {
+      const v = must(await run(PULPO, args, dir), `pulpo ${args[0]}`)
+      list.push(v.ms)
+      cpu[name] += v.cpu / noopRuns
+    }
   }
   const down = must(await run(PULPO, ['down'], dir), 'pulpo down')
   live.pulpoDirs.delete(dir)
   const left = survivors([...pids, supervisor], pids)
   killAll(left)
   forget([...pids, supervisor])
-  return { upMs: up.ms, noopMs: noop, downMs: down.ms, mem, left }
+  cpu.down = down.cpu
+  return { upMs: up.ms, noopMs: noop, versionMs: version, validateMs: validate, downMs: down.ms, mem, cpu, left }
 }
 
 // ------------------------------------------------------------------------------ process-compose
@@ -272,6 +298,7 @@ async function pcCycle(pc, dir) {
   const pids = (await pcGet(sock, '/processes')).data.map((s) => s.pid)
   ;[server, ...pids].forEach((p) => live.pids.add(p))
   const mem = rss(server)
+  const cpu = { serverUp: cpuMs(server) }
   const t1 = now()
   must(await run(pc, ['down', ...common], dir), 'process-compose down')
   const downMs = now() - t1
@@ -282,7 +309,7 @@ async function pcCycle(pc, dir) {
   const left = survivors([server, ...pids], pids)
   killAll(left)
   forget([server, ...pids])
-  return { readyMs, isReadyMs, detachedMs, downMs, downExitedMs, mem, left }
+  return { readyMs, isReadyMs, detachedMs, downMs, downExitedMs, mem, cpu, left }
 }
 
 /** Builds process-compose into ~/.cache/pulpo/ unless it is there. */
@@ -353,8 +380,10 @@ async function main() {
   mkdirSync(pcDir)
   writeFileSync(join(pulpoDir, 'pulpo.yaml'), pulpoYaml(dag))
   writeFileSync(join(pcDir, 'process-compose.yaml'), processComposeYaml(dag))
+  const removeWork = () => (flag('--keep') ? say(`kept ${work}`) : rmSync(work, { recursive: true, force: true }))
   const onSignal = () => {
     cleanup()
+    removeWork()
     process.exit(130)
   }
   process.on('SIGINT', onSignal)
@@ -391,9 +420,14 @@ async function main() {
     const pick = (who, key) => stats(cycles[who].flatMap((c) => c[key]))
     const up = pick('pulpo', 'upMs')
     const noop = pick('pulpo', 'noopMs')
+    const version = pick('pulpo', 'versionMs')
+    const validate = pick('pulpo', 'validateMs')
     const down = pick('pulpo', 'downMs')
     const mem = stats(cycles.pulpo.map((c) => c.mem.rssMiB))
     const memAnon = stats(cycles.pulpo.map((c) => c.mem.anonMiB))
+    // Mean CPU ms per run (clock ticks of 10 ms: only means over runs say anything).
+    const meanCpu = (who, key) => cycles[who].reduce((a, c) => a + c.cpu[key], 0) / cycles[who].length
+    const cpu = { up: meanCpu('pulpo', 'up'), noop: meanCpu('pulpo', 'noop'), validate: meanCpu('pulpo', 'validate'), version: meanCpu('pulpo', 'version'), down: meanCpu('pulpo', 'down'), supervisorUp: meanCpu('pulpo', 'supervisorUp'), processComposeUp: pc ? meanCpu('pc', 'serverUp') : undefined }
     const upTarget = TARGET.cpFactor * cp + TARGET.cpSlackMs
     const pcr = pc && {
       ready: pick('pc', 'readyMs'),
@@ -410,7 +444,8 @@ async function main() {
       loadavg: [Number(loadBefore), Number(loadAfter)],
       waitedForLoadS: waited,
       processCompose: pc ? { version: PC_VERSION, ...pcr } : undefined,
-      pulpo: { up, noop, down, supervisorRssMiB: mem, supervisorAnonMiB: memAnon },
+      pulpo: { up, noop, down, version, validate, supervisorRssMiB: mem, supervisorAnonMiB: memAnon },
+      cpuMs: cpu,
       targets: {
         upVsCriticalPath: { targetMs: upTarget, pass: up.median <= upTarget },
         upVsProcessCompose: pc ? { ratio: up.median / pcr.ready.median, pass: up.median <= pcr.ready.median } : undefined,
@@ -432,6 +467,8 @@ async function main() {
       row('process-compose (project is-ready --wait)', pcr.isReady)
     }
     row(`pulpo up, nothing changed (×${NOOP_RUNS} per run)`, noop)
+    row('  for scale: pulpo validate (same file)', validate)
+    row('  for scale: pulpo --version', version)
     row('pulpo down (50 services)', down)
     if (pc) row('process-compose down (until it exited)', pcr.down)
     console.log(`critical path ${(cp / 1000).toFixed(2)} s; pulpo up ${(up.median / 1000).toFixed(2)} s = ${(up.median / cp).toFixed(3)} × CP (overhead ${((up.median - cp) / 1000).toFixed(2)} s)`)
@@ -440,13 +477,13 @@ async function main() {
     console.log(`target pulpo up with nothing changed ≤ ${TARGET.noopMs} ms: ${verdict(result.targets.noop.pass)}`)
     console.log(`target pulpo down ≤ ${TARGET.downMs} ms: ${verdict(result.targets.down.pass)}`)
     console.log(`RSS with 50 services running (median): pulpo supervisor ${mem.median.toFixed(1)} MiB (anonymous ${memAnon.median.toFixed(1)} MiB)${pc ? `, process-compose ${pcr.mem.median.toFixed(1)} MiB (anonymous ${pcr.memAnon.median.toFixed(1)} MiB)` : ''}`)
+    console.log(`CPU ms per run (mean; barely moved by competing load): pulpo up CLI ${cpu.up.toFixed(0)} + supervisor ${cpu.supervisorUp.toFixed(0)}${pc ? `, process-compose ${cpu.processComposeUp.toFixed(0)} (server, until all Ready)` : ''}; up with nothing changed ${cpu.noop.toFixed(0)}, validate ${cpu.validate.toFixed(0)}, --version ${cpu.version.toFixed(0)}, down CLI ${cpu.down.toFixed(0)}`)
     warnIfBusy(loadBefore, loadAfter)
   } finally {
     cleanup()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
-    if (flag('--keep')) say(`kept ${work}`)
-    else rmSync(work, { recursive: true, force: true })
+    removeWork()
   }
 }
 
