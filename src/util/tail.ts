@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 
-/** The last `n` lines of a file (reading only its end); [] when it does not exist. */
-export function tailLines(file: string, n: number): string[] {
+/** The last `n` lines of a file (reading only its end, or up to `end`); [] when it does not exist. */
+export function tailLines(file: string, n: number, end?: number): string[] {
   if (n <= 0) return []
   let fd: number
   try {
@@ -10,7 +10,8 @@ export function tailLines(file: string, n: number): string[] {
     return []
   }
   try {
-    const size = fstatSync(fd).size
+    // `end`: read only up to there (what a follower then reads on from), not what came since.
+    const size = end === undefined ? fstatSync(fd).size : Math.min(end, fstatSync(fd).size)
     let start = size
     let text = ''
     const chunk = 64 * 1024

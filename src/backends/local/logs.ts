@@ -16,8 +16,10 @@ export async function followLogs(
   const prefix = new Map(sources.map((s, i) => [s.name, PALETTE[i % PALETTE.length](s.name.padEnd(width) + ' |')]))
   const offsets = new Map<string, number>()
   for (const s of sources) {
-    for (const line of tailLines(s.file, opts.tail)) opts.write(`${prefix.get(s.name)} ${line}`)
-    offsets.set(s.name, existsSync(s.file) ? statSync(s.file).size : 0)
+    // One size for both: a line written between the tail and the follow is printed exactly once.
+    const size = existsSync(s.file) ? statSync(s.file).size : 0
+    for (const line of tailLines(s.file, opts.tail, size)) opts.write(`${prefix.get(s.name)} ${line}`)
+    offsets.set(s.name, size)
   }
   if (!opts.follow) return
   const partial = new Map<string, string>()
