@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
+import net from 'node:net'
 import { execa } from 'execa'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -120,6 +121,20 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
 }
 
 export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true })
+
+/** Distinct free ports on 127.0.0.1 (a port is only free until something takes it: ask for all at once). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
+      const s = net.createServer()
+      s.once('error', reject)
+      s.listen({ host: '127.0.0.1', port: 0 }, () => resolve(s))
+    })),
+  )
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port)
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+  return ports
+}
 
 /** A process's exit code and output, for assertion messages. */
 export const show = (r: Run) => `exit ${r.exitCode}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`

@@ -67,19 +67,8 @@ export async function pulpo(args: string[], opts: { cwd: string; env?: Record<st
 
 export const docker = async (...args: string[]) => (await run('docker', args, { maxBuffer: 64 << 20 })).stdout
 
-/** Free TCP ports (all bound at once, so they differ), released for the services to take. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer()
-      s.once('error', reject)
-      s.listen({ host: '127.0.0.1', port: 0 }, () => resolve(s))
-    })),
-  )
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
-  return ports
-}
+import { freePorts } from '../cli/helpers.js'
+export { freePorts }
 
 /**
  * Builds an image from a Dockerfile and files (a temporary context; programs/server.py is always

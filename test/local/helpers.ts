@@ -33,18 +33,8 @@ export const web = (name: string, port: number, delayMs = 0) => JSON.stringify([
  * Free TCP ports, found by binding port 0 (all held at once, so they differ), then released for
  * the service to take.
  */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer()
-      s.once('error', reject)
-      s.listen({ host: '127.0.0.1', port: 0 }, () => resolve(s))
-    })),
-  )
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
-  return ports
-}
+import { freePorts } from '../cli/helpers.js'
+export { freePorts }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

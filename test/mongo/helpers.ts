@@ -59,19 +59,8 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Distinct free ports (a port is only free until something takes it: ask for all at once). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const srv = net.createServer()
-      srv.once('error', reject)
-      srv.listen({ host: '127.0.0.1', port: 0 }, () => resolve(srv))
-    })),
-  )
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
-  return ports
-}
+import { freePorts } from '../cli/helpers.js'
+export { freePorts }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

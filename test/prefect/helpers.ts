@@ -29,19 +29,8 @@ export function assertVenv(): void {
   assert.ok(existsSync(VENV_PYTHON), `${VENV_PYTHON} is missing: run scripts/setup-python.sh`)
 }
 
-/** Distinct free TCP ports (all bound at once so they differ, then released for the services). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer()
-      s.once('error', reject)
-      s.listen({ host: '127.0.0.1', port: 0 }, () => resolve(s))
-    })),
-  )
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
-  return ports
-}
+import { freePorts } from '../cli/helpers.js'
+export { freePorts }
 
 /** Polls `cond` until it returns a value; fails with `what` after a generous deadline. */
 export async function until<T>(cond: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
