@@ -7,7 +7,7 @@ import { didYouMean } from '../util/didyoumean.js'
 import { toMillis } from '../util/duration.js'
 import { deepMerge, modeOf, servicesIn } from './environments.js'
 import { interpolate, type InterpolationContext } from './interpolate.js'
-import { dependencies, entries, isRecord, SERVE_READY_LINE, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
+import { dependencies, isRecord, SERVE_READY_LINE, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
 import { locate, pointer, type Source } from './source.js'
 
 /** A readiness probe, normalised. */

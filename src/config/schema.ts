@@ -6,16 +6,15 @@ import precompiled from './schema-validator.generated.js'
 import { locate, pointer, type Source } from './source.js'
 
 let ajv: Ajv | undefined
-let validateRoot: ValidateFunction | undefined
 
-function compiled(): { ajv: Ajv; validate: ValidateFunction } {
-  if (!ajv || !validateRoot) {
-    // allErrors: report every problem at once. verbose: errors carry their schema, which the
-    // messages below use for did-you-mean hints and for describing what a value should be.
-    ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true })
-    validateRoot = ajv.compile(schema)
-  }
-  return { ajv, validate: validateRoot }
+/**
+ * ajv itself, only for the error path (validators of single anyOf branches); the whole schema is
+ * compiled at build time. Same options as scripts/gen-validator.mjs: allErrors reports every
+ * problem at once; verbose gives errors their schema, used for hints and descriptions.
+ */
+function compiler(): Ajv {
+  ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true })
+  return ajv
 }
 
 /** Validates the file's data against schemas/pulpo.schema.json; every problem, located. */
@@ -75,7 +74,7 @@ const branchValidators = new WeakMap<object, ValidateFunction>()
 function branchValidator(branch: object): ValidateFunction {
   let v = branchValidators.get(branch)
   if (!v) {
-    v = compiled().ajv.compile({ ...branch, definitions: schema.definitions })
+    v = compiler().compile({ ...branch, definitions: schema.definitions })
     branchValidators.set(branch, v)
   }
   return v
