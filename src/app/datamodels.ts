@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MongoClient } from 'mongodb'
-import type { Project } from '../config/resolve.js'
+import type { Project } from '../config/types.js'
 import { diffModel, modelSpecs, pending, type ModelSpec } from '../mongo/models.js'
 import { allSupported, applyChanges, capabilities, connect, observeModel, serverVersion, unsupported, type Capabilities } from '../mongo/server.js'
 import { writeAtomic } from '../backends/local/atomic.js'

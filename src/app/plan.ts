@@ -1,5 +1,5 @@
 import type { Backend } from '../backends/backend.js'
-import type { Project } from '../config/resolve.js'
+import type { Project } from '../config/types.js'
 import { PulpoError } from '../errors.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
 import type { Actual, Desired, Plan } from '../plan/plan.js'

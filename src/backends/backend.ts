@@ -1,4 +1,4 @@
-import type { Project } from '../config/resolve.js'
+import type { Project } from '../config/types.js'
 import type { Actual, Plan } from '../plan/plan.js'
 
 /** How a service's turn in `up`/`down` went, as a command shows it. */

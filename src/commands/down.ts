@@ -12,7 +12,7 @@ export default class Down extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Down)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ failed, renderFailures, withLock }, { backendFor }, { loadProject }, { ServiceProgress }, { maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../config/load.js'), import('../render/progress.js'), import('../config/resolve.js')])
+    const [{ failed, renderFailures, withLock }, { backendFor }, { loadProject }, { ServiceProgress }, { maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../config/load.js'), import('../render/progress.js'), import('../util/mask.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const backend = backendFor(project)
     const json = this.jsonEnabled()

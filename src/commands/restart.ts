@@ -11,7 +11,7 @@ export default class Restart extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Restart)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { checkServiceNames, planFor }, { loadProject }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../config/resolve.js')])
+    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { checkServiceNames, planFor }, { loadProject }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../util/mask.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const names = (argv as string[]).length ? (argv as string[]) : Object.keys(project.services)
     checkServiceNames(project, names)

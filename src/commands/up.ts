@@ -16,7 +16,7 @@ export default class Up extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Up)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { applyDatamodels }, { planFor }, { loadProject }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../config/load.js'), import('../config/resolve.js')])
+    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { applyDatamodels }, { planFor }, { loadProject }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../config/load.js'), import('../util/mask.js')])
     const project = loadProject({ config: flags.config, env: flags.env })
     const backend = backendFor(project)
     const json = this.jsonEnabled()

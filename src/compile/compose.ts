@@ -1,7 +1,7 @@
 import { basename, relative } from 'node:path'
 import { stringify } from 'yaml'
-import type { Probe, Project, Service } from '../config/resolve.js'
-import { SECRET_NAME } from '../config/resolve.js'
+import type { Probe, Project, Service } from '../config/types.js'
+import { SECRET_NAME } from '../util/mask.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
 import type { GeneratedFile } from './prefect.js'
 

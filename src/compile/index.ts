@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
-import type { Project } from '../config/resolve.js'
+import type { Project } from '../config/types.js'
 import { PulpoError } from '../errors.js'
 import { compileCompose } from './compose.js'
 import { compilePrefect, type FlowEntry, type GeneratedFile } from './prefect.js'

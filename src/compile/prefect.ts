@@ -1,4 +1,4 @@
-import type { Project } from '../config/resolve.js'
+import type { Project } from '../config/types.js'
 import { toMillis } from '../util/duration.js'
 import { flowFunction, flowName, flowParams, inputsOf, leafParams, operationForest, siblingOrder, sinks, taskFunction, type OpNode, type Param } from './operations.js'
 import { GENERATED_HEADER, ident, literal, PY_TYPES } from './python.js'

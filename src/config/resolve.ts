@@ -4,65 +4,13 @@ import { basename, isAbsolute, resolve } from 'node:path'
 import { parse as parseDotenv } from 'dotenv'
 import type { Problem } from '../errors.js'
 import { didYouMean } from '../util/didyoumean.js'
+import { SECRET_NAME } from '../util/mask.js'
 import { toMillis } from '../util/duration.js'
 import { deepMerge, modeOf, servicesIn } from './environments.js'
 import { interpolate, type InterpolationContext } from './interpolate.js'
 import { dependencies, isRecord, SERVE_READY_LINE, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
 import { locate, pointer, type Source } from './source.js'
-
-/** A readiness probe, normalised. */
-export type Probe = { intervalMs: number; timeoutMs: number } & (
-  | { kind: 'http'; path: string; port: number }
-  | { kind: 'tcp'; port: number }
-  | { kind: 'exec'; command: string | string[] }
-  | { kind: 'log'; pattern: string }
-  | { kind: 'mongodb'; port: number }
-)
-
-/** A service of one environment, with overrides merged and every value interpolated. */
-export interface Service {
-  name: string
-  kind: Kind
-  description?: string
-  command?: string | string[]
-  image?: string
-  build?: { context: string; dockerfile?: string; args?: Record<string, string> }
-  /** Absolute working directory (local mode). */
-  cwd: string
-  port?: number
-  env: Record<string, string>
-  dependsOn: Record<string, { condition: Condition; restart: boolean }>
-  ready?: Probe
-  restart: { policy: 'no' | 'on-failure' | 'always'; maxRestarts?: number; backoffMs: number }
-  stop: { signal: string; timeoutMs: number }
-  persist: boolean
-  watch: string[]
-}
-
-/** The project as one environment sees it: what every backend and generator works from. */
-export interface Project {
-  name: string
-  /** The config file as shown to users, and the project directory. */
-  file: string
-  dir: string
-  environment: string
-  mode: Mode
-  /** Host address that service ports are published on. */
-  bind: string
-  python: string
-  pythonPath: string[]
-  composeFile?: string
-  /** Project-wide variables, given to every service and flow run. */
-  env: Record<string, string>
-  services: Record<string, Service>
-  datamodels: Record<string, RawDatamodel>
-  operations: Record<string, RawOperation>
-  /** Values to mask in every output. */
-  secrets: string[]
-}
-
-/** Variable names whose values are secrets (`API_KEY`, `DB_PASSWORD`, `GITHUB_TOKEN`...). */
-export const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i
+import type { Probe, Project, Service } from './types.js'
 
 export const SERVICE_ATTRIBUTES = ['host', 'port', 'url', 'bind'] as const
 
@@ -258,19 +206,4 @@ function at(source: Source, path: (string | number)[], index: number) {
   const quoted = rest.startsWith('"') || rest.startsWith("'") ? 1 : 0
   // Only trust the offset when the scalar starts on this line and is long enough to hold it.
   return rest.length > index + quoted && !/^[|>]/.test(rest) ? { line: loc.line, column: loc.column + quoted + index } : loc
-}
-
-/** A password in a URL, `scheme://user:PASSWORD@host`, whatever variable it came from. */
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+:)([^\s@/"']+)@/gi
-
-/** Replaces every secret value in a text, and every password in a URL, with ***. */
-export function mask(text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***')
-  return out.replace(URL_PASSWORD, '$1***@')
-}
-
-/** The same data with every secret masked in every string (for --json output). */
-export function maskData<T>(data: T, secrets: readonly string[]): T {
-  return JSON.parse(mask(JSON.stringify(data), secrets.map((s) => JSON.stringify(s).slice(1, -1))))
 }

@@ -1,4 +1,4 @@
-import type { Project } from '../config/resolve.js'
+import type { Project } from '../config/types.js'
 import type { RawIndex } from '../config/model.js'
 
 /** An index as pulpo wants it and as MongoDB's listIndexes reports it. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { relative } from 'node:path'
-import type { Service } from '../config/resolve.js'
+import type { Service } from '../config/types.js'
 
 /**
  * The part of a service's config whose change needs a restart to take effect, flattened to

@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path'
 import type { Backend } from '../backends/backend.js'
 import { compileProject, RUN_CACHE, syncRunCache } from '../compile/index.js'
 import type { FlowEntry } from '../compile/prefect.js'
-import type { Project } from '../config/resolve.js'
+import type { Project } from '../config/types.js'
 import { PulpoError } from '../errors.js'
 import { didYouMean } from '../util/didyoumean.js'
 

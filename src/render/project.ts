@@ -1,5 +1,6 @@
 import { isAbsolute, relative } from 'node:path'
-import { maskData, SECRET_NAME, type Probe, type Project, type Service } from '../config/resolve.js'
+import type { Probe, Project, Service } from '../config/types.js'
+import { maskData, SECRET_NAME } from '../util/mask.js'
 
 const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
 

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { compileCompose, secretVariable } from '../../src/compile/compose.js'
 import { loadProject } from '../../src/config/load.js'
-import type { Project } from '../../src/config/resolve.js'
+import type { Project } from '../../src/config/types.js'
 import { fingerprint, hashOf } from '../../src/plan/hash.js'
 import { composeProblems } from '../docker/compose-schema.js'
 

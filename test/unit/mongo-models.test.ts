@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { canonical, defaultIndexName, diffModel, modelSpecs, pending, serverIndex, type IndexSpec, type ModelChangeKind, type ModelSpec, type ModelState } from '../../src/mongo/models.js'
-import type { Project } from '../../src/config/resolve.js'
+import type { Project } from '../../src/config/types.js'
 
 describe('defaultIndexName', () => {
   const CASES: { key: Record<string, number | string>; name: string }[] = [

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs'
 import net from 'node:net'
-import type { Project } from '../../config/resolve.js'
+import type { Project } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
 import { walk, type Outcome } from '../../graph/traverse.js'
 import type { Actual, Change, Plan } from '../../plan/plan.js'

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readSync, statSync, watch } from 'node:fs'
 import net from 'node:net'
-import type { Probe } from '../../config/resolve.js'
+import type { Probe } from '../../config/types.js'
 
 /** One attempt of a probe: resolves true when the service is ready. Never rejects. */
 export type Attempt = (signal: AbortSignal) => Promise<boolean>

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, dirname, isAbsolute, join } from 'node:path'
-import type { Probe, Project, Service } from '../../config/resolve.js'
+import type { Probe, Project, Service } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
 import { fingerprint, hashOf } from '../../plan/hash.js'
 import { RUN_CACHE } from '../../compile/index.js'

@@ -20,7 +20,7 @@ export default class PrefectRun extends PulpoCommand {
       import('../../app/backends.js'),
       import('../../compile/index.js'),
       import('../../config/load.js'),
-      import('../../config/resolve.js'),
+      import('../../util/mask.js'),
       import('../../prefect/run.js'),
     ])
     const { PulpoError } = await import('../../errors.js')

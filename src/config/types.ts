@@ -1,0 +1,52 @@
+import type { Condition, Kind, Mode, RawDatamodel, RawOperation } from './model.js'
+
+/** A readiness probe, normalised. */
+export type Probe = { intervalMs: number; timeoutMs: number } & (
+  | { kind: 'http'; path: string; port: number }
+  | { kind: 'tcp'; port: number }
+  | { kind: 'exec'; command: string | string[] }
+  | { kind: 'log'; pattern: string }
+  | { kind: 'mongodb'; port: number }
+)
+
+/** A service of one environment, with overrides merged and every value interpolated. */
+export interface Service {
+  name: string
+  kind: Kind
+  description?: string
+  command?: string | string[]
+  image?: string
+  build?: { context: string; dockerfile?: string; args?: Record<string, string> }
+  /** Absolute working directory (local mode). */
+  cwd: string
+  port?: number
+  env: Record<string, string>
+  dependsOn: Record<string, { condition: Condition; restart: boolean }>
+  ready?: Probe
+  restart: { policy: 'no' | 'on-failure' | 'always'; maxRestarts?: number; backoffMs: number }
+  stop: { signal: string; timeoutMs: number }
+  persist: boolean
+  watch: string[]
+}
+
+/** The project as one environment sees it: what every backend and generator works from. */
+export interface Project {
+  name: string
+  /** The config file as shown to users, and the project directory. */
+  file: string
+  dir: string
+  environment: string
+  mode: Mode
+  /** Host address that service ports are published on. */
+  bind: string
+  python: string
+  pythonPath: string[]
+  composeFile?: string
+  /** Project-wide variables, given to every service and flow run. */
+  env: Record<string, string>
+  services: Record<string, Service>
+  datamodels: Record<string, RawDatamodel>
+  operations: Record<string, RawOperation>
+  /** Values to mask in every output. */
+  secrets: string[]
+}

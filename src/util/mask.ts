@@ -1,0 +1,19 @@
+/** Masking of secret values in everything pulpo prints. */
+
+/** Variable names whose values are secrets (`API_KEY`, `DB_PASSWORD`, `GITHUB_TOKEN`...). */
+export const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i
+
+/** A password in a URL, `scheme://user:PASSWORD@host`, whatever variable it came from. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+:)([^\s@/"']+)@/gi
+
+/** Replaces every secret value in a text, and every password in a URL, with ***. */
+export function mask(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***')
+  return out.replace(URL_PASSWORD, '$1***@')
+}
+
+/** The same data with every secret masked in every string (for --json output). */
+export function maskData<T>(data: T, secrets: readonly string[]): T {
+  return JSON.parse(mask(JSON.stringify(data), secrets.map((s) => JSON.stringify(s).slice(1, -1))))
+}
