@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import schema from '../../schemas/pulpo.schema.json' with { type: 'json' }
 import type { Problem } from '../errors.js'
 import { findCycles } from '../graph/dag.js'
-import { closest, didYouMean } from '../util/didyoumean.js'
+import { closest, didYouMean, someNames } from '../util/didyoumean.js'
 import { environmentNames, modeOf, servicesIn } from './environments.js'
 import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, PARAM_TYPES, PROBE_KINDS, type RawConfig, type RawService } from './model.js'
 import { isRunTarget, operationTree, PY_IDENTIFIER, PY_KEYWORDS, RUN_TARGET } from './operations.js'
@@ -96,7 +96,7 @@ const checkDependsOnTargets: Check = (ctx) => {
     Object.keys(site.deps).forEach((dep, i) => {
       const at = [...site.path, 'depends_on', list ? i : dep]
       if (dep === site.service) out.push(problem(ctx, 'depends-on', at, `service '${site.service}' depends on itself`, undefined, list ? 'value' : 'key'))
-      else if (!isKnown.has(dep)) out.push(problem(ctx, 'depends-on', at, `'${site.service}' depends on unknown service '${dep}'`, didYouMean(dep, known) ?? (known.length ? `services are: ${known.join(', ')}` : undefined), list ? 'value' : 'key'))
+      else if (!isKnown.has(dep)) out.push(problem(ctx, 'depends-on', at, `'${site.service}' depends on unknown service '${dep}'`, didYouMean(dep, known) ?? (known.length ? `services are: ${someNames(known)}` : undefined), list ? 'value' : 'key'))
     })
   }
   return out
@@ -230,7 +230,7 @@ const checkOverrides: Check = (ctx) => {
 
 const checkSelectedEnvironment: Check = (ctx) => {
   const declared = Object.keys(isRecord(ctx.raw.environments) ? ctx.raw.environments : {})
-  const hint = (name: string) => (declared.length ? didYouMean(name, declared) ?? `environments are: ${declared.join(', ')}` : 'this file declares no environments')
+  const hint = (name: string) => (declared.length ? didYouMean(name, declared) ?? `environments are: ${someNames(declared)}` : 'this file declares no environments')
   const out: Problem[] = []
   // The file's default is the file's mistake even when --env picks another environment today.
   const fileDefault = typeof ctx.raw.environment === 'string' ? ctx.raw.environment : undefined
@@ -271,7 +271,7 @@ const checkDatamodels: Check = (ctx) => {
     if (typeof dm.service === 'string') {
       const svc = ctx.raw.services?.[dm.service]
       if (!svc) out.push(problem(ctx, 'datamodel', ['datamodels', name, 'service'], `datamodel '${name}' names unknown service '${dm.service}'`, didYouMean(dm.service, Object.keys(ctx.raw.services ?? {}))))
-      else if (svc.kind !== 'mongodb') out.push(problem(ctx, 'datamodel', ['datamodels', name, 'service'], `datamodel '${name}' names '${dm.service}', which is not a mongodb service`, mongos.length ? `mongodb services: ${mongos.join(', ')}` : 'add kind: mongodb to that service'))
+      else if (svc.kind !== 'mongodb') out.push(problem(ctx, 'datamodel', ['datamodels', name, 'service'], `datamodel '${name}' names '${dm.service}', which is not a mongodb service`, mongos.length ? `mongodb services: ${someNames(mongos)}` : 'add kind: mongodb to that service'))
     } else if (mongos.length !== 1) {
       out.push(problem(ctx, 'datamodel', ['datamodels', name], mongos.length ? `datamodel '${name}' must name its service: there are ${mongos.length} mongodb services` : `datamodel '${name}' needs a mongodb service, and there is none`, mongos.length ? `add service: ${mongos[0]}` : 'add a service with kind: mongodb', 'key'))
     }
@@ -343,10 +343,10 @@ function checkInputs(ctx: CheckContext, names: string[]): Problem[] {
         return
       }
       if (tree.has(input)) {
-        out.push(problem(ctx, 'inputs', at, `input '${input}' is not a sibling of '${name}'`, siblings.length ? `siblings of '${name}': ${siblings.join(', ')}` : `'${name}' has no siblings`))
+        out.push(problem(ctx, 'inputs', at, `input '${input}' is not a sibling of '${name}'`, siblings.length ? `siblings of '${name}': ${someNames(siblings)}` : `'${name}' has no siblings`))
         return
       }
-      out.push(problem(ctx, 'inputs', at, `unknown input '${input}'`, didYouMean(input, siblings) ?? (siblings.length ? `siblings of '${name}': ${siblings.join(', ')}` : undefined)))
+      out.push(problem(ctx, 'inputs', at, `unknown input '${input}'`, didYouMean(input, siblings) ?? (siblings.length ? `siblings of '${name}': ${someNames(siblings)}` : undefined)))
     })
   }
   // Inputs only name siblings, so every cycle lies among the children of one group.
