@@ -1,7 +1,7 @@
 import { Command, Flags, Interfaces } from '@oclif/core'
 import chalk from 'chalk'
 import { isPulpoError, type PulpoError } from './errors.js'
-import { problemJson, renderProblems } from './render/problems.js'
+import { capProblems, problemJson, renderProblems } from './render/problems.js'
 
 /** Flags of every command that reads pulpo.yaml. */
 export const configFlags = {
@@ -34,7 +34,9 @@ export abstract class PulpoCommand extends Command {
 }
 
 export function errorJson(e: PulpoError) {
-  return { code: e.code, message: e.message, hints: e.hints, ...(e.problems.length ? { problems: e.problems.map(problemJson) } : {}) }
+  if (!e.problems.length) return { code: e.code, message: e.message, hints: e.hints }
+  const { shown, more } = capProblems(e.problems)
+  return { code: e.code, message: e.message, hints: e.hints, problems: shown.map(problemJson), problems_total: e.problems.length, problems_not_shown: more }
 }
 
 export function renderError(e: PulpoError): string {

@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
-import { problemJson, renderProblems } from '../render/problems.js'
+import { capProblems, problemJson, renderProblems } from '../render/problems.js'
+import { count } from '../util/plural.js'
 
 export default class Validate extends PulpoCommand {
   static summary = 'Check pulpo.yaml: YAML, schema and semantic checks, every problem at once'
@@ -13,13 +14,15 @@ export default class Validate extends PulpoCommand {
     const { validateConfig } = await import('../config/load.js')
     const v = validateConfig({ config: flags.config, env: flags.env })
     if (v.problems.length) process.exitCode = 1
-    if (this.jsonEnabled()) return { valid: v.problems.length === 0, file: v.source.file, environment: v.envName, errors: v.problems.map(problemJson) }
+    if (this.jsonEnabled()) {
+      const { shown, more } = capProblems(v.problems)
+      return { valid: v.problems.length === 0, file: v.source.file, environment: v.envName, errors: shown.map(problemJson), errors_total: v.problems.length, errors_not_shown: more }
+    }
     if (v.problems.length) {
       process.stderr.write(renderProblems(v.problems) + '\n')
       return
     }
     const p = v.project!
-    const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
     this.log(`${chalk.green('✔')} ${v.source.file} is valid ${chalk.dim(`(environment ${p.environment}, ${p.mode} mode, ${count(Object.keys(p.services).length, 'service')}, ${count(Object.keys(p.operations).length, 'operation')})`)}`)
   }
 }

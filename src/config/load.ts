@@ -30,7 +30,8 @@ export interface Validation {
 export function validateConfig(opts: LoadOptions = {}): Validation {
   const cwd = opts.cwd ?? process.cwd()
   const source = readSource(findConfigFile(opts.config, cwd), cwd)
-  if (source.problems.length) return { source, envName: opts.env ?? '', problems: source.problems }
+  // Broken YAML has no data to check further; a duplicate key leaves data, and every problem counts.
+  if (source.data === undefined) return { source, envName: opts.env ?? '', problems: source.problems }
   if (!isRecord(source.data)) {
     const { line, column } = locate(source, [])
     const problem = { file: source.file, line, column, path: '', code: 'schema', message: source.data == null ? 'the file is empty' : 'the file must be a mapping of keys (version, services, ...)', hint: 'start from `pulpo init`' }
@@ -52,7 +53,7 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
       if (env === envName) project = r.project
     }
   }
-  const problems = dedupe([...schema, ...semantic, ...interpolation])
+  const problems = dedupe([...source.problems, ...schema, ...semantic, ...interpolation])
   return { source, envName, problems, ...(problems.length ? {} : { project }) }
 }
 

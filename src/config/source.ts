@@ -1,10 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml'
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLError, type YAMLMap } from 'yaml'
 import * as jsYaml from 'js-yaml'
 import { PulpoError, type Problem } from '../errors.js'
 
 export const DEFAULT_FILE = 'pulpo.yaml'
+
+/**
+ * The largest pulpo.yaml read: a real project is a few hundred kilobytes at most, and parsing
+ * with positions costs about a second per few megabytes, so anything larger is a wrong -c.
+ */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024
 
 /** YAML 1.2's core schema, as the `yaml` library reads it (no timestamps), with `<<` merge keys. */
 const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [(jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge] })
@@ -48,15 +54,64 @@ export function displayName(absPath: string, cwd = process.cwd()): string {
   return rel && !rel.startsWith('..') ? rel : absPath
 }
 
-/** Reads and parses a config file, keeping node positions. Never throws on bad YAML. */
+/**
+ * Reads and parses a config file, keeping node positions. Never throws on bad YAML; refuses up
+ * front what is not a pulpo.yaml at all (a directory, a huge or binary file), so a wrong -c gives
+ * one clear line instead of thousands of YAML problems.
+ */
 export function readSource(absPath: string, cwd = process.cwd()): Source {
-  let text: string
+  const name = displayName(absPath, cwd)
+  let bytes: Buffer
   try {
-    text = readFileSync(absPath, 'utf8')
+    const st = statSync(absPath)
+    if (st.isDirectory()) throw new PulpoError('config-unreadable', `${name} is a directory, not a pulpo.yaml`, { hints: [`pass the file: -c ${join(name, DEFAULT_FILE)}`] })
+    if (st.size > MAX_FILE_BYTES) throw tooLarge(name, st.size)
+    bytes = readFileSync(absPath)
   } catch (e) {
-    throw new PulpoError('config-unreadable', `cannot read ${displayName(absPath, cwd)}: ${(e as NodeJS.ErrnoException).code ?? e}`)
+    if (e instanceof PulpoError) throw e
+    throw new PulpoError('config-unreadable', `cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? e}`)
   }
-  return parseSource(text, absPath, cwd)
+  // A file that grew between stat and read, or a /dev/stdin-like file stat cannot size.
+  if (bytes.length > MAX_FILE_BYTES) throw tooLarge(name, bytes.length)
+  return parseSource(decodeText(bytes, name), absPath, cwd)
+}
+
+const tooLarge = (name: string, size: number) =>
+  new PulpoError('config-too-large', `${name} is ${(size / 1024 / 1024).toFixed(1)} MiB; pulpo reads files of at most ${MAX_FILE_BYTES / 1024 / 1024} MiB`, {
+    hints: ['is -c pointing at the right file? a pulpo.yaml is a few kilobytes'],
+  })
+
+/** The file's text, or an error when it is not text: a NUL byte or invalid UTF-8, with where. */
+export function decodeText(bytes: Uint8Array, name: string): string {
+  const notText = (offset: number, what: string) => {
+    const line = countLines(bytes, offset)
+    return new PulpoError('config-not-text', `${name}:${line}: ${what}: this is not a YAML text file`, { hints: ['pulpo.yaml must be UTF-8 text; is -c pointing at the right file?'] })
+  }
+  const nul = bytes.indexOf(0)
+  if (nul >= 0) throw notText(nul, 'a NUL byte')
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw notText(firstInvalidUtf8(bytes), 'invalid UTF-8')
+  }
+}
+
+function countLines(bytes: Uint8Array, end: number): number {
+  let line = 1
+  for (let i = 0; i < end; i++) if (bytes[i] === 10) line++
+  return line
+}
+
+/** The offset of the first byte of the first malformed UTF-8 sequence (overlongs aside). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]
+    const n = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1
+    if (n < 0) return i
+    for (let k = 1; k <= n; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i
+    i += n + 1
+  }
+  return bytes.length
 }
 
 export function parseSource(text: string, absPath: string, cwd = process.cwd()): Source {
@@ -65,8 +120,9 @@ export function parseSource(text: string, absPath: string, cwd = process.cwd()):
   const positions = () => {
     if (!parsed) {
       const lines = new LineCounter()
-      // uniqueKeys makes a duplicate key an error rather than last-one-wins, as users expect.
-      parsed = { doc: parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: true }), lines }
+      // Duplicate keys are found by duplicateKeys() below: the library's own check (uniqueKeys)
+      // compares every key with every other and takes minutes on a file of a few megabytes.
+      parsed = { doc: parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, merge: true }), lines }
     }
     return parsed
   }
@@ -91,11 +147,39 @@ export function parseSource(text: string, absPath: string, cwd = process.cwd()):
     source.data = data === undefined ? null : data
   } catch {
     const { doc, lines } = positions()
-    source.problems = doc.errors.map((err) => yamlProblem(err, doc, lines, file))
-    // Both parsers should refuse the same files; if only js-yaml did, trust the document's data.
-    if (!source.problems.length) source.data = doc.toJS({ maxAliasCount: 100 })
+    const syntax = doc.errors.map((err) => yamlProblem(err, doc, lines, file))
+    source.problems = [...syntax, ...duplicateKeys(doc, lines, file)].sort((a, b) => a.line - b.line || a.column - b.column)
+    // A duplicate key leaves the data readable (the last one wins), so the rest of the file is
+    // still checked and every problem reported together. Both parsers should refuse the same
+    // files; if only js-yaml did, trust the document's data.
+    if (!syntax.length) source.data = doc.toJS({ maxAliasCount: 100 }) ?? null
   }
   return source
+}
+
+/** Every key that repeats one before it in the same mapping, located, in one pass over the file. */
+function duplicateKeys(doc: Document.Parsed, lines: LineCounter, file: string): Problem[] {
+  const out: Problem[] = []
+  const lineOf = (n: Node) => lines.linePos(n.range![0])
+  const walk = (node: unknown, path: Path): void => {
+    if (isMap(node)) {
+      const first = new Map<string, Node>()
+      for (const pair of node.items) {
+        const name = keyString(pair.key)
+        const key = pair.key as Node | null
+        if (name !== undefined && name !== '<<' && key?.range) {
+          const before = first.get(name)
+          if (before) {
+            const { line, col } = lineOf(key)
+            out.push({ file, line, column: col, path: pointer([...path, name]), code: 'duplicate-key', message: `duplicate key '${name}' (first at line ${lineOf(before).line})`, hint: 'remove or rename one of the two entries' })
+          } else first.set(name, key)
+        }
+        walk(pair.value, [...path, name ?? '?'])
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i]))
+  }
+  walk(doc.contents, [])
+  return out
 }
 
 /**
@@ -109,12 +193,8 @@ function yamlProblem(err: YAMLError, doc: Document.Parsed, lines: LineCounter, f
     return { line, column: col }
   }
   const base = { file, ...at(err.pos[0]), path: '', code: 'yaml-syntax', message: firstLine(err.message) }
-  if (err.code === 'DUPLICATE_KEY') {
-    const dup = findKey(doc.contents, err.pos[0])
-    const message = dup
-      ? `duplicate key '${dup.path[dup.path.length - 1]}'${dup.first.range ? ` (first at line ${at(dup.first.range[0]).line})` : ''}`
-      : 'duplicate key: a key appears twice in the same mapping'
-    return { ...base, code: 'duplicate-key', path: pointer(dup?.path ?? []), message, hint: 'remove or rename one of the two entries' }
+  if (err.code === 'MULTIPLE_DOCS') {
+    return { ...base, code: 'multiple-documents', message: "a second YAML document starts here: a pulpo.yaml is one document", hint: "remove the '---' (and what follows it), or move it to a file of its own" }
   }
   const open = unclosedAt(doc.contents, err.pos[0])
   if (open?.range && at(open.range[0]).line < base.line) {
@@ -125,26 +205,6 @@ function yamlProblem(err: YAMLError, doc: Document.Parsed, lines: LineCounter, f
 }
 
 type Path = (string | number)[]
-
-/** The key that starts at `offset`, its path, and the first key of the same name in its mapping. */
-function findKey(node: unknown, offset: number, path: Path = []): { path: Path; first: Node } | undefined {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      const name = keyString(pair.key)
-      if (name !== undefined && (pair.key as Node).range?.[0] === offset) {
-        return { path: [...path, name], first: node.items.find((p) => keyString(p.key) === name)!.key as Node }
-      }
-      const found = findKey(pair.value, offset, [...path, name ?? '?'])
-      if (found) return found
-    }
-  } else if (isSeq(node)) {
-    for (let i = 0; i < node.items.length; i++) {
-      const found = findKey(node.items[i], offset, [...path, i])
-      if (found) return found
-    }
-  }
-  return undefined
-}
 
 /** A quoted scalar or flow collection that ends at `offset`: the one a parser error ran out of. */
 function unclosedAt(node: unknown, offset: number): Node | undefined {
@@ -175,7 +235,7 @@ export function locate(source: Source, path: readonly (string | number)[], at: '
     const seg = path[i]
     const last = i === path.length - 1
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg))
+      const pair = pairsOf(node).get(String(seg))
       if (!pair) break
       const key = pair.key as Node | null
       if (last && at === 'key' && key?.range) return pos(source, key.range[0])
@@ -190,6 +250,23 @@ export function locate(source: Source, path: readonly (string | number)[], at: '
     } else break
   }
   return pos(source, offset)
+}
+
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>()
+
+/** A mapping's pairs by key, built once: locating many problems in a mapping of thousands of
+ * services would otherwise scan it once per problem. Of duplicates the last, as in the data. */
+function pairsOf(node: YAMLMap): Map<string, Pair> {
+  let index = pairIndex.get(node)
+  if (!index) {
+    index = new Map()
+    for (const p of node.items) {
+      const name = keyString(p.key)
+      if (name !== undefined) index.set(name, p)
+    }
+    pairIndex.set(node, index)
+  }
+  return index
 }
 
 const keyString = (key: unknown): string | undefined => (isScalar(key) ? String(key.value) : undefined)

@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import type { Problem } from '../errors.js'
+import { count } from '../util/plural.js'
 
 /** The section a problem belongs to, for grouping: `services.api`, `operations.scraping.merge`, `version`. */
 function section(p: Problem): string {
@@ -9,18 +10,29 @@ function section(p: Problem): string {
 }
 
 /**
+ * At most this many problems are printed (and listed in --json): a wrong -c or a generated file
+ * gone bad can have thousands, and the first ones are what a person fixes first.
+ */
+export const MAX_PROBLEMS = 200
+
+/** The problems to show, in file order, and how many more there are. */
+export function capProblems<T>(problems: readonly T[]): { shown: T[]; more: number } {
+  return { shown: problems.slice(0, MAX_PROBLEMS), more: Math.max(0, problems.length - MAX_PROBLEMS) }
+}
+
+/**
  * Problems as lines a person and an editor can both read: `pulpo.yaml:12:5: message`, grouped
  * by the section of the file they are in, in file order, each with its hint below it.
  */
 export function renderProblems(problems: readonly Problem[]): string {
   const groups = new Map<string, Problem[]>()
-  for (const p of problems) {
+  const { shown, more } = capProblems(problems)
+  for (const p of shown) {
     const key = section(p)
     if (!groups.has(key)) groups.set(key, [])
     groups.get(key)!.push(p)
   }
-  const n = problems.length
-  const lines = [chalk.red.bold(`✖ ${problems[0]?.file ?? 'pulpo.yaml'}: ${n} problem${n === 1 ? '' : 's'}`)]
+  const lines = [chalk.red.bold(`✖ ${problems[0]?.file ?? 'pulpo.yaml'}: ${count(problems.length, 'problem')}`)]
   for (const [name, group] of groups) {
     lines.push('', chalk.bold(name))
     for (const p of group) {
@@ -28,6 +40,7 @@ export function renderProblems(problems: readonly Problem[]): string {
       if (p.hint) lines.push(`    ${chalk.dim('hint:')} ${chalk.yellow(p.hint)}`)
     }
   }
+  if (more) lines.push('', chalk.yellow(`… and ${count(more, 'more problem')} not shown (the first ${MAX_PROBLEMS} in file order are above)`))
   return lines.join('\n')
 }
 
