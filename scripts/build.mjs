@@ -9,6 +9,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bun = join(root, 'node_modules', '.bin', 'bun')
 mkdirSync(join(root, 'dist'), { recursive: true })
 const started = Date.now()
+// What `pulpo --version` names: the commit and its date (not the time of the build, so the same
+// commit builds the same binary). Outside a git checkout: unknown.
+const git = (...args) => {
+  try {
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return ''
+  }
+}
+const dirty = git('status', '--porcelain', '--untracked-files=no') ? '+dirty' : ''
+const build = { commit: (git('rev-parse', '--short=7', 'HEAD') || 'unknown') + dirty, date: git('log', '-1', '--format=%cs') || 'unknown' }
 execFileSync(
   bun,
   [
@@ -21,6 +32,7 @@ execFileSync(
     // A compiled binary would otherwise read .env and bunfig.toml (whose `preload` runs code)
     // from whatever directory the user runs it in.
     '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
+    '--define', `PULPO_BUILD=${JSON.stringify(build)}`,
     '--outfile', 'dist/pulpo',
   ],
   { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },

@@ -1,3 +1,5 @@
+import { count } from './util/plural.js'
+
 /** Where a problem is in a file: 1-based line and column, and a JSON pointer. */
 export interface Location {
   file: string
@@ -41,8 +43,7 @@ export class PulpoError extends Error {
 /** Raised when a pulpo.yaml does not validate; carries every problem found. */
 export class InvalidConfigError extends PulpoError {
   constructor(problems: Problem[]) {
-    const n = problems.length
-    super('invalid-config', `${n} problem${n === 1 ? '' : 's'} in ${problems[0]?.file ?? 'pulpo.yaml'}`, { problems })
+    super('invalid-config', `${count(problems.length, 'problem')} in ${problems[0]?.file ?? 'pulpo.yaml'}`, { problems })
   }
 }
 

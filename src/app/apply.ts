@@ -5,12 +5,13 @@ import { acquireLock } from '../backends/local/lock.js'
 import type { Project } from '../config/types.js'
 import type { Plan } from '../plan/plan.js'
 import { ServiceProgress } from '../render/progress.js'
-import { toMillis } from '../util/duration.js'
+import { envDuration } from '../util/duration.js'
+import { count } from '../util/plural.js'
 
 /** Runs `work` holding the project's lock, with Ctrl-C turned into an abort signal. */
 export async function withLock<T>(project: Project, command: string, log: (s: string) => void, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  // PULPO_LOCK_TIMEOUT (a duration such as 30s) bounds the wait for another pulpo's lock.
-  const timeoutMs = toMillis(process.env.PULPO_LOCK_TIMEOUT, 120_000)
+  // PULPO_LOCK_TIMEOUT (30s, or a bare number of seconds) bounds the wait for another pulpo's lock.
+  const timeoutMs = envDuration('PULPO_LOCK_TIMEOUT', 120_000)
   const release = await acquireLock(new StateDir(project.dir).lock, command, { timeoutMs, onWait: (who) => log(chalk.dim(`waiting for ${who} to finish...`)) })
   const abort = new AbortController()
   const onInt = () => {
@@ -49,7 +50,7 @@ export function renderFailures(results: ServiceResult[]): string {
     if (r.status !== 'failed') continue
     lines.push('', chalk.red.bold(`✖ ${r.service}: ${r.reason}`))
     if (r.logs.length) {
-      lines.push(chalk.dim(`  last ${r.logs.length} log lines of ${r.service}:`))
+      lines.push(chalk.dim(`  last ${count(r.logs.length, 'log line')} of ${r.service}:`))
       for (const l of r.logs) lines.push(chalk.dim('  │ ') + l)
     } else lines.push(chalk.dim(`  (${r.service} wrote nothing to its log)`))
   }

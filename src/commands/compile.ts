@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
+import { count } from '../util/plural.js'
 
 export default class Compile extends PulpoCommand {
   static summary = 'Write run_cache/: the Prefect flows of the operations (and what docker mode needs)'
@@ -18,7 +19,7 @@ export default class Compile extends PulpoCommand {
     if (flags.check && stale) process.exitCode = 1
     if (this.jsonEnabled()) return { stale: flags.check ? stale : undefined, written: r.written, removed: r.removed, unchanged: r.unchanged.length, flows: flows.map((f) => f.name) }
     if (flags.check) {
-      if (!stale) return this.log(`${chalk.green('✔')} ${RUN_CACHE}/ is up to date (${files.length} files)`)
+      if (!stale) return this.log(`${chalk.green('✔')} ${RUN_CACHE}/ is up to date (${count(files.length, 'file')})`)
       this.logToStderr(chalk.red(`✖ ${RUN_CACHE}/ is stale: run pulpo compile`))
       for (const f of r.written) this.logToStderr(`  ~ ${RUN_CACHE}/${f}`)
       for (const f of r.removed) this.logToStderr(`  - ${RUN_CACHE}/${f}`)
@@ -26,6 +27,6 @@ export default class Compile extends PulpoCommand {
     }
     for (const f of r.written) this.log(`${chalk.green('wrote')}   ${RUN_CACHE}/${f}`)
     for (const f of r.removed) this.log(`${chalk.red('removed')} ${RUN_CACHE}/${f}`)
-    this.log(`${chalk.green('✔')} ${RUN_CACHE}/: ${r.written.length} written, ${r.removed.length} removed, ${r.unchanged.length} unchanged; ${flows.length} flows`)
+    this.log(`${chalk.green('✔')} ${RUN_CACHE}/: ${r.written.length} written, ${r.removed.length} removed, ${r.unchanged.length} unchanged; ${count(flows.length, 'flow')}`)
   }
 }

@@ -17,8 +17,8 @@ export default class Logs extends PulpoCommand {
     const { flags, argv } = await this.parse(Logs)
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const [{ backendFor }, { loadProject }, { mask }] = await Promise.all([import('../app/backends.js'), import('../config/load.js'), import('../util/mask.js')])
+    if (flags.tail !== 'all' && !/^[0-9]+$/.test(flags.tail)) this.error(`--tail must be a number of lines (0 or more) or "all", not '${flags.tail}'`, { exit: 2 })
     const tail = flags.tail === 'all' ? Infinity : Number(flags.tail)
-    if (!Number.isInteger(tail) && tail !== Infinity) this.error(`--tail must be a number or "all", not '${flags.tail}'`, { exit: 2 })
     const project = loadProject({ config: flags.config, env: flags.env })
     const abort = new AbortController()
     const stop = () => abort.abort()

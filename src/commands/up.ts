@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
+import { count } from '../util/plural.js'
 
 export default class Up extends PulpoCommand {
   static summary = 'Start the services: apply only the difference, in dependency order, waiting until ready'
@@ -45,7 +46,7 @@ export default class Up extends PulpoCommand {
       if (text) this.logToStderr(mask(text, project.secrets))
       const changed = plan.changes.filter((c) => c.action !== 'noop').length
       if (signal.aborted) this.logToStderr(chalk.yellow('\ninterrupted: services started so far keep running; `pulpo up` continues, `pulpo down` stops them'))
-      else if (!failed(results)) this.log(changed ? `${chalk.green('✔')} ${project.name} is up (${Object.keys(project.services).length} services, ${changed} changed)` : `${chalk.green('✔')} ${project.name} is up to date (${plan.summary.noop} services running)`)
+      else if (!failed(results)) this.log(changed ? `${chalk.green('✔')} ${project.name} is up (${count(Object.keys(project.services).length, 'service')}, ${changed} changed)` : `${chalk.green('✔')} ${project.name} is up to date (${count(plan.summary.noop, 'service')} running)`)
     })
   }
 }

@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import { ACTIONS, type Plan } from './plan.js'
+import { count } from '../util/plural.js'
 
 /** A datamodel's line in a plan or status (what app/datamodels.ts observes). */
 export interface DatamodelLine {
@@ -36,6 +37,6 @@ export function renderPlan(plan: Plan & { datamodels?: DatamodelLine[] }): strin
   }
   for (const w of warnings) lines.push(chalk.yellow(`  ! ${w}`))
   const s = plan.summary
-  lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.noop} unchanged${drifted.length ? `; ${drifted.length} datamodel${drifted.length === 1 ? '' : 's'} to update` : ''}.`)
+  lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.noop} unchanged${drifted.length ? `; ${count(drifted.length, 'datamodel')} to update` : ''}.`)
   return lines.join('\n')
 }
