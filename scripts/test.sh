@@ -11,20 +11,20 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 # The slow preparations run side by side: the Python venv with Prefect and the example's
-# dependencies; a MongoDB-wire server; a Docker engine with Compose v1 and v2 and a local base image.
+# dependencies; a MongoDB-wire server; a Docker engine with Compose v1 and v2 and a local base image,
+# then (it needs the engine's packages and that image) a three-node Docker Swarm with a registry.
 scripts/setup-python.sh > test-artifacts/setup-python.log 2>&1 & py=$!
 scripts/setup-mongodb.sh > test-artifacts/setup-mongodb.env 2> test-artifacts/setup-mongodb.log & mongo=$!
-scripts/setup-docker.sh > test-artifacts/setup-docker.log 2>&1 & dock=$!
+( scripts/setup-docker.sh > test-artifacts/setup-docker.log 2>&1 || exit 1
+  scripts/setup-swarm.sh > test-artifacts/setup-swarm.env 2> test-artifacts/setup-swarm.log || exit 2 ) & dock=$!
 npm run build
-for job in "python:$py" "mongodb:$mongo" "docker:$dock"; do
-  if ! wait "${job#*:}"; then
-    echo "setup of ${job%%:*} failed:" >&2
-    cat "test-artifacts/setup-${job%%:*}.log" >&2
-    exit 1
-  fi
-done
+failed() { echo "setup of $1 failed:" >&2; cat "test-artifacts/setup-$1.log" >&2; exit 1; }
+wait "$py" || failed python
+wait "$mongo" || failed mongodb
+wait "$dock" || { [ $? -eq 2 ] && failed swarm || failed docker; }
 cat test-artifacts/setup-*.log >&2
 eval "$(cat test-artifacts/setup-mongodb.env)"
+eval "$(cat test-artifacts/setup-swarm.env)"
 
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/*/*.test.ts); fi
 exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
