@@ -1,4 +1,5 @@
 import { commands as helpCommands } from '@oclif/plugin-help'
+import Build from './build.js'
 import Compile from './compile.js'
 import Config from './config.js'
 import Down from './down.js'
@@ -20,6 +21,7 @@ import Validate from './validate.js'
  */
 export const commands = {
   ...helpCommands,
+  build: Build,
   compile: Compile,
   config: Config,
   down: Down,

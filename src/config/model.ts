@@ -44,6 +44,8 @@ export interface RawService {
 export interface RawEnvironment {
   mode?: Mode
   bind?: string
+  docker_host?: string
+  registry?: string
   env?: Record<string, string | number | boolean>
   services?: Record<string, RawService>
 }
@@ -85,6 +87,7 @@ export interface RawConfig {
   python?: string
   python_path?: string[]
   compose_file?: string
+  registry?: string
   env?: Record<string, string | number | boolean>
   services?: Record<string, RawService>
   environments?: Record<string, RawEnvironment>

@@ -42,6 +42,10 @@ export interface Project {
   python: string
   pythonPath: string[]
   composeFile?: string
+  /** Where `pulpo build --push` pushes: the environment's `registry`, else the top-level one. */
+  registry?: string
+  /** The Docker daemon to talk to (the environment's `docker_host`); unset: DOCKER_HOST or the CLI's default. */
+  dockerHost?: string
   /** Project-wide variables, given to every service and flow run. */
   env: Record<string, string>
   services: Record<string, Service>

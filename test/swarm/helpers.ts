@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { ROOT } from '../cli/helpers.js'
+import { BIN, ROOT, type Run } from '../cli/helpers.js'
 
 /** What scripts/setup-swarm.sh exports. */
 export interface Swarm {
@@ -84,3 +84,19 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 
 /** A name of its own for each test's services and networks. */
 export const uniqueName = (what: string) => `pt-${what}-${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`
+
+/**
+ * Runs the built binary with PATH and HOME only, plus what the test gives. The generous timeout
+ * bounds how long a broken daemon takes to fail a test; it asserts nothing.
+ */
+export async function pulpo(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Run> {
+  const r = await execa(BIN, args, {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...opts.env },
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 300_000,
+  })
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) }
+}

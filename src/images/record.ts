@@ -1,0 +1,49 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** What `pulpo build` knows of one service's image in one environment. */
+export interface ImageRecord {
+  /** The tag it was built as: `<registry>/<project>-<service>:<content hash>`. */
+  image: string
+  /** The content hash (the tag). */
+  hash: string
+  /** The manifest digest in the registry, once pushed (or found there). */
+  digest?: string
+  /** `<registry>/<project>-<service>@<digest>`: what a cluster should deploy, immutable. */
+  pinned?: string
+}
+
+/** `.pulpo/images.json`: per environment, per service. No secrets: names and digests only. */
+type Records = Record<string, Record<string, ImageRecord>>
+
+export const imagesFile = (projectDir: string) => join(projectDir, '.pulpo', 'images.json')
+
+function readAll(projectDir: string): Records {
+  const file = imagesFile(projectDir)
+  if (!existsSync(file)) return {}
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Records
+  } catch {
+    // A damaged record only costs a registry lookup on the next build.
+    return {}
+  }
+}
+
+/** The images `pulpo build` recorded for an environment, by service (what a backend deploys). */
+export function recordedImages(projectDir: string, environment: string): Record<string, ImageRecord> {
+  return readAll(projectDir)[environment] ?? {}
+}
+
+/** Records images of an environment, keeping the other services' and environments' records. */
+export function recordImages(projectDir: string, environment: string, images: Record<string, ImageRecord>): void {
+  const all = readAll(projectDir)
+  const env = { ...all[environment], ...images }
+  all[environment] = Object.fromEntries(Object.keys(env).sort().map((k) => [k, env[k]]))
+  const sorted = Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]))
+  const file = imagesFile(projectDir)
+  mkdirSync(join(projectDir, '.pulpo'), { recursive: true })
+  // Whole or not at all: a reader never sees half a file.
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, JSON.stringify(sorted, null, 2) + '\n')
+  renameSync(tmp, file)
+}
