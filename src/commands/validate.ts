@@ -1,6 +1,6 @@
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
-import { capProblems, problemJson, renderProblems } from '../render/problems.js'
+import { capProblems, problemJson, renderNotes, renderProblems } from '../render/problems.js'
 import { count } from '../util/plural.js'
 
 export default class Validate extends PulpoCommand {
@@ -16,8 +16,9 @@ export default class Validate extends PulpoCommand {
     if (v.problems.length) process.exitCode = 1
     if (this.jsonEnabled()) {
       const { shown, more } = capProblems(v.problems)
-      return { valid: v.problems.length === 0, file: v.source.file, environment: v.envName, errors: shown.map(problemJson), errors_total: v.problems.length, errors_not_shown: more }
+      return { valid: v.problems.length === 0, file: v.source.file, environment: v.envName, errors: shown.map(problemJson), errors_total: v.problems.length, errors_not_shown: more, warnings: v.notes.map(problemJson) }
     }
+    if (v.notes.length) process.stderr.write(renderNotes(v.notes) + '\n')
     if (v.problems.length) {
       process.stderr.write(renderProblems(v.problems) + '\n')
       return

@@ -1,7 +1,10 @@
-/** `${...}` interpolation of pulpo.yaml values, as in Docker Compose, plus `${services.NAME.ATTR}`. */
+/**
+ * `$NAME` and `${...}` interpolation with Docker Compose's rules (compose-go's `template` package),
+ * plus pulpo's `${services.NAME.ATTR}`. Used for pulpo.yaml values and inside env files.
+ */
 
 export interface InterpolationIssue {
-  /** Offset of the `${` in the string. */
+  /** Offset of the `$` that starts the reference, in the string. */
   index: number
   message: string
   hint?: string
@@ -9,99 +12,139 @@ export interface InterpolationIssue {
 
 export interface InterpolationContext {
   variable(name: string): string | undefined
-  /** The value of `${services.name.attr}`, or an issue explaining why there is none. */
-  service(name: string, attr: string): { value: string } | { message: string; hint?: string }
+  /** The value of `${services.name.attr}`, or an issue explaining why there is none; absent: not available here. */
+  service?(name: string, attr: string): { value: string } | { message: string; hint?: string }
   /** Called for each variable that is read, so secret values can be masked later. */
   onVariable?(name: string, value: string): void
   /** false: `${VAR:?msg}` with VAR unset yields '' instead of an issue (checking other environments). */
   requireVariables?: boolean
+  /** How the value, or one reference in it, is quoted in a message; pulpo.yaml's masks secrets. */
+  quote?(text: string, kind: 'value' | 'reference'): string
 }
 
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const NAME_START = /[A-Za-z_]/
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*/
+/** The operator right after the name: Compose picks the one that comes first. */
+const OPERATOR = /^:?[-+?]/
+const SYNTAX_HINT = 'write ${NAME}, ${NAME:-default} or ${NAME:?message}'
+const quoted = (text: string, kind: 'value' | 'reference') => (kind === 'value' ? JSON.stringify(text) : `'${text}'`)
+
+type Result = { value: string; issues: InterpolationIssue[] }
 
 /** Interpolates one string; never throws, returns the value and what went wrong. */
-export function interpolate(input: string, ctx: InterpolationContext): { value: string; issues: InterpolationIssue[] } {
+export function interpolate(input: string, ctx: InterpolationContext): Result {
   const issues: InterpolationIssue[] = []
+  const quote = ctx.quote ?? quoted
+  const at = (offset: number, r: Result) => {
+    for (const issue of r.issues) issues.push({ ...issue, index: issue.index + offset })
+    return r.value
+  }
   let out = ''
   let i = 0
   while (i < input.length) {
-    const c = input[i]
-    if (c !== '$') {
-      out += c
-      i++
-      continue
-    }
-    const next = input[i + 1]
-    if (next === '$') {
-      out += '$'
-      i += 2
-      continue
-    }
-    if (next !== '{') {
-      // A bare `$NAME` is left for the shell of a string command, as written.
-      out += c
-      i++
-      continue
-    }
-    const end = matchingBrace(input, i + 2)
-    if (end < 0) {
-      issues.push({ index: i, message: `unterminated '\${' in ${JSON.stringify(input)}`, hint: "close it with '}', or write '$$' for a literal '$'" })
+    const j = input.indexOf('$', i)
+    if (j < 0) {
       out += input.slice(i)
       break
     }
-    const body = input.slice(i + 2, end)
-    const r = expression(body, ctx)
-    for (const issue of r.issues) issues.push({ ...issue, index: i + issue.index })
-    out += r.value
+    out += input.slice(i, j)
+    const next = input[j + 1]
+    if (next === '$') {
+      out += '$'
+      i = j + 2
+      continue
+    }
+    if (next !== undefined && NAME_START.test(next)) {
+      const name = NAME.exec(input.slice(j + 1))![0]
+      out += read(name, ctx) ?? ''
+      i = j + 1 + name.length
+      continue
+    }
+    if (next !== '{') {
+      // `$` before anything else (`$1`, `$-x`, a trailing `$`) is not a reference: kept, as in Compose.
+      out += '$'
+      i = j + 1
+      continue
+    }
+    // Compose's pattern matches `.*` up to the line's last `}`; the reference ends at the first
+    // brace that closes it, counting every `{` (so `${A:-{"json":1}}` keeps its inner braces).
+    const lineEnd = input.indexOf('\n', j)
+    const last = input.lastIndexOf('}', (lineEnd < 0 ? input.length : lineEnd) - 1)
+    if (last < j) {
+      issues.push({ index: j, message: `unterminated '\${' in ${quote(input, 'value')}`, hint: "close it with '}', or write '$$' for a literal '$'" })
+      out += input.slice(j)
+      break
+    }
+    const close = closingBrace(input.slice(j, last + 1))
+    const end = close < 0 ? last : j + close
+    const body = input.slice(j + 2, end)
+    const r = expression(body, ctx, quote)
+    if (close < 0 && r.issues.length && body.includes('${')) {
+      // The braces do not balance and what they hold does not read either: an inner `${` is unclosed.
+      issues.push({ index: j, message: `unterminated '\${' in ${quote(input, 'value')}`, hint: "close it with '}', or write '$$' for a literal '$'" })
+      out += input.slice(j)
+      break
+    }
+    out += at(j, r)
     i = end + 1
   }
   return { value: out, issues }
 }
 
-function matchingBrace(s: string, from: number): number {
-  let depth = 1
-  for (let j = from; j < s.length; j++) {
-    if (s[j] === '$' && s[j + 1] === '{') {
-      depth++
-      j++
-    } else if (s[j] === '}' && --depth === 0) return j
+/** compose-go's getFirstBraceClosingIndex, quirks included: the character after a `{` is skipped. */
+function closingBrace(s: string): number {
+  let open = 0
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '}' && --open === 0) return i
+    if (s[i] === '{') {
+      open++
+      i++
+    }
   }
   return -1
 }
 
-function expression(body: string, ctx: InterpolationContext): { value: string; issues: InterpolationIssue[] } {
-  if (body.startsWith('services.')) {
+function read(name: string, ctx: InterpolationContext): string | undefined {
+  const value = ctx.variable(name)
+  if (value !== undefined) ctx.onVariable?.(name, value)
+  return value
+}
+
+/** The inside of `${...}`; issue offsets are relative to the `$`. */
+function expression(body: string, ctx: InterpolationContext, quote: (t: string, kind: 'value' | 'reference') => string): Result {
+  if (ctx.service && body.startsWith('services.')) {
     const parts = body.split('.')
     if (parts.length !== 3 || !parts[1] || !parts[2]) {
-      return { value: '', issues: [{ index: 0, message: `'\${${body}}' must be \${services.NAME.ATTR}`, hint: 'ATTR is host, port, url or bind' }] }
+      return { value: '', issues: [{ index: 0, message: `${quote('${' + body + '}', 'reference')} must be \${services.NAME.ATTR}`, hint: 'ATTR is host, port, url or bind' }] }
     }
     const r = ctx.service(parts[1], parts[2])
     return 'value' in r ? { value: r.value, issues: [] } : { value: '', issues: [{ index: 0, ...r }] }
   }
-  const m = /^([^:?\-+}]*)(:?[-?])?([\s\S]*)$/.exec(body)!
-  const [, name, op, arg] = m
-  if (!VAR_NAME.test(name)) {
-    return { value: '', issues: [{ index: 0, message: `'\${${body}}' is not a valid variable reference`, hint: 'write ${NAME}, ${NAME:-default} or ${NAME:?message}' }] }
-  }
-  if (!op && arg) {
-    return { value: '', issues: [{ index: 0, message: `'\${${body}}' is not a valid variable reference`, hint: 'write ${NAME}, ${NAME:-default} or ${NAME:?message}' }] }
-  }
-  const raw = ctx.variable(name)
-  const unset = op?.startsWith(':') ? raw === undefined || raw === '' : raw === undefined
-  if (raw !== undefined) ctx.onVariable?.(name, raw)
-  if (op?.endsWith('-')) {
-    if (!unset) return { value: raw!, issues: [] }
-    // Issues inside the default are located at their own `${`, which follows `${NAME:-`.
-    const r = interpolate(arg, ctx)
-    const offset = 2 + name.length + op.length
+  const invalid = (): Result => ({ value: '', issues: [{ index: 0, message: `${quote('${' + body + '}', 'reference')} is not a valid variable reference`, hint: SYNTAX_HINT }] })
+  const name = NAME.exec(body)?.[0]
+  if (!name) return invalid()
+  if (name.length === body.length) return { value: read(name, ctx) ?? '', issues: [] }
+  const op = OPERATOR.exec(body.slice(name.length))?.[0]
+  if (!op) return invalid()
+  const arg = body.slice(name.length + op.length)
+  // What follows the operator is interpolated too; its issues are located at their own `$`.
+  const offset = 2 + name.length + op.length
+  const nested = (c: InterpolationContext = ctx): Result => {
+    const r = interpolate(arg, c)
     return { value: r.value, issues: r.issues.map((issue) => ({ ...issue, index: issue.index + offset })) }
   }
-  if (op?.endsWith('?')) {
-    if (!unset) return { value: raw!, issues: [] }
-    if (ctx.requireVariables === false) return { value: '', issues: [] }
-    const message = interpolate(arg, { ...ctx, requireVariables: false }).value
-    return { value: '', issues: [{ index: 0, message: `${name} is not set${message ? ': ' + message : ''}`, hint: `set ${name} in the environment or in .env` }] }
+  const raw = read(name, ctx)
+  const present = op.startsWith(':') ? raw !== undefined && raw !== '' : raw !== undefined
+  switch (op[op.length - 1]) {
+    case '-':
+      return present ? { value: raw!, issues: [] } : nested()
+    case '+':
+      return present ? nested() : { value: '', issues: [] }
+    default: {
+      if (present) return { value: raw!, issues: [] }
+      if (ctx.requireVariables === false) return { value: '', issues: [] }
+      const message = nested({ ...ctx, requireVariables: false }).value
+      return { value: '', issues: [{ index: 0, message: `${name} is not set${message ? ': ' + message : ''}`, hint: `set ${name} in the environment or in .env` }] }
+    }
   }
-  // Like Compose: an unset variable without a default becomes an empty string.
-  return { value: raw ?? '', issues: [] }
 }

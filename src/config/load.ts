@@ -2,10 +2,11 @@ import { InvalidConfigError, type Problem } from '../errors.js'
 import { semanticProblems } from './checks.js'
 import { environmentNames, selectEnvironment } from './environments.js'
 import { isRecord, type RawConfig } from './model.js'
-import { resolveProject } from './resolve.js'
+import { loadVariables, resolveProject } from './resolve.js'
 import type { Project } from './types.js'
 import { schemaProblems } from './schema.js'
 import { findConfigFile, locate, readSource, type Source } from './source.js'
+import { interpolateTyped } from './typed.js'
 
 export interface LoadOptions {
   /** -c/--config: the file; default pulpo.yaml found by walking up from cwd. */
@@ -19,6 +20,8 @@ export interface Validation {
   source: Source
   envName: string
   problems: Problem[]
+  /** Worth saying but not wrong (a `$NAME` in a shell command that pulpo replaces). */
+  notes: Problem[]
   /** The resolved project, when there is no problem. */
   project?: Project
 }
@@ -31,17 +34,21 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
   const cwd = opts.cwd ?? process.cwd()
   const source = readSource(findConfigFile(opts.config, cwd), cwd)
   // Broken YAML has no data to check further; a duplicate key leaves data, and every problem counts.
-  if (source.data === undefined) return { source, envName: opts.env ?? '', problems: source.problems }
+  if (source.data === undefined) return { source, envName: opts.env ?? '', problems: source.problems, notes: [] }
   if (!isRecord(source.data)) {
     const { line, column } = locate(source, [])
     const problem = { file: source.file, line, column, path: '', code: 'schema', message: source.data == null ? 'the file is empty' : 'the file must be a mapping of keys (version, services, ...)', hint: 'start from `pulpo init`' }
-    return { source, envName: opts.env ?? '', problems: [problem] }
+    return { source, envName: opts.env ?? '', problems: [problem], notes: [] }
   }
-  const raw = source.data as unknown as RawConfig
+  // Compose's order: interpolate, then check types, so `port: ${PORT:-8000}` is an integer.
+  let vars: Record<string, string> | undefined
+  const typed = interpolateTyped(source, (name) => (vars ??= loadVariables(source.data as RawConfig, source.dir).vars)[name])
+  const raw = typed.data as RawConfig
   const envName = selectEnvironment(raw, opts.env)
-  const schema = schemaProblems(source)
+  const schema = [...typed.problems, ...schemaProblems({ ...source, data: typed.data as Source['data'] })]
   const semantic = semanticProblems({ source, raw, envName, envFromFlag: Boolean(opts.env || process.env.PULPO_ENV) })
   const interpolation: Problem[] = []
+  const notes: Problem[] = []
   // Interpolation is checked in every environment; `${VAR:?}` only where it will be used.
   const envs = new Set([...environmentNames(raw), envName])
   let project: Project | undefined
@@ -50,11 +57,12 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
       if (raw.environments && !raw.environments[env] && env !== envName) continue
       const r = resolveProject(source, raw, env, { requireVariables: env === envName })
       interpolation.push(...r.problems)
+      notes.push(...r.notes)
       if (env === envName) project = r.project
     }
   }
   const problems = dedupe([...source.problems, ...schema, ...semantic, ...interpolation])
-  return { source, envName, problems, ...(problems.length ? {} : { project }) }
+  return { source, envName, problems, notes: dedupe(notes), ...(problems.length ? {} : { project }) }
 }
 
 /** The resolved project of the selected environment, or an InvalidConfigError with every problem. */
@@ -68,7 +76,7 @@ function dedupe(problems: Problem[]): Problem[] {
   const seen = new Set<string>()
   return problems
     .filter((p) => {
-      const key = `${p.line}:${p.column}:${p.message}`
+      const key = `${p.file}:${p.line}:${p.column}:${p.message}`
       if (seen.has(key)) return false
       seen.add(key)
       return true

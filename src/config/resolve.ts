@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { basename, isAbsolute, resolve } from 'node:path'
-import { parse as parseDotenv } from 'dotenv'
+import { basename, isAbsolute, relative, resolve } from 'node:path'
 import type { Problem } from '../errors.js'
 import { didYouMean } from '../util/didyoumean.js'
-import { SECRET_NAME } from '../util/mask.js'
+import { mask, quoteMasked, SECRET_NAME } from '../util/mask.js'
+import { parseEnvFile } from './envfile.js'
 import { toMillis } from '../util/duration.js'
 import { deepMerge, modeOf, servicesIn } from './environments.js'
 import { interpolate, type InterpolationContext } from './interpolate.js'
@@ -28,17 +28,30 @@ export function projectName(raw: RawConfig, dir: string): string {
   return basename(dir).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'pulpo'
 }
 
-/** Variables for interpolation: the env files, then .env, with the shell's environment over them. */
-export function loadVariables(raw: RawConfig, dir: string): Record<string, string> {
+/**
+ * Reads env files in order, Compose's way: `${VAR}` in a file resolves from `lookup` (the
+ * environment) first, then from what the files read so far; a malformed line is a located problem.
+ */
+export function readEnvFiles(paths: readonly string[], dir: string, lookup: (name: string) => string | undefined): { vars: Record<string, string>; problems: Problem[] } {
+  const vars: Record<string, string> = {}
+  const problems: Problem[] = []
+  for (const f of paths) {
+    const p = resolve(dir, f)
+    if (!existsSync(p)) continue
+    const r = parseEnvFile(readFileSync(p, 'utf8'), lookup, vars)
+    const file = relative(process.cwd(), p) || p
+    for (const issue of r.issues) problems.push({ file, line: issue.line, column: issue.column, path: '', code: 'env-file', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
+  }
+  return { vars, problems }
+}
+
+/** Variables for interpolation: .env, then the env files, with the shell's environment over them. */
+export function loadVariables(raw: RawConfig, dir: string): { vars: Record<string, string>; problems: Problem[] } {
   const listed = typeof raw.env_file === 'string' ? [raw.env_file] : Array.isArray(raw.env_file) ? raw.env_file : []
   const files = listed.includes('.env') ? listed : ['.env', ...listed]
-  const vars: Record<string, string> = {}
-  for (const f of files) {
-    const p = resolve(dir, f)
-    if (existsSync(p)) Object.assign(vars, parseDotenv(readFileSync(p)))
-  }
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) vars[k] = v
-  return vars
+  const r = readEnvFiles(files, dir, (name) => process.env[name])
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) r.vars[k] = v
+  return r
 }
 
 /** Which interpreter runs operations and `python` in local commands. */
@@ -48,14 +61,14 @@ export function pythonOf(raw: RawConfig, dir: string): string {
 }
 
 /** Resolves one environment of a validated file into a Project, and reports interpolation problems. */
-export function resolveProject(source: Source, raw: RawConfig, envName: string, opts: ResolveOptions = {}): { project: Project; problems: Problem[] } {
+export function resolveProject(source: Source, raw: RawConfig, envName: string, opts: ResolveOptions = {}): { project: Project; problems: Problem[]; notes: Problem[] } {
   const dir = source.dir
   const mode = modeOf(raw, envName)
   const envDecl = raw.environments?.[envName]
   const bind = envDecl?.bind ?? '127.0.0.1'
   const merged = servicesIn(raw, envName)
-  const vars = loadVariables(raw, dir)
-  const problems: Problem[] = []
+  const { vars, problems } = loadVariables(raw, dir)
+  const notes: Problem[] = []
   const secrets = new Set<string>()
 
   const address = (name: string, attr: string) => {
@@ -98,8 +111,12 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
   /** Interpolates every string under `value`, reporting issues at their place in the file. */
   const walk = (value: unknown, path: (string | number)[]): unknown => {
     if (typeof value === 'string') {
-      const r = interpolate(value, ctx)
+      const key = String(path[path.length - 1] ?? '')
+      // A message never quotes a secret: the whole value of a secret-looking key, a URL's password.
+      const r = interpolate(value, { ...ctx, quote: quoteMasked(key) })
       for (const issue of r.issues) problems.push({ file: source.file, ...at(source, path, issue.index), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
+      const shell = runsInShell(path) ? bareReference(value) : undefined
+      if (shell) notes.push({ file: source.file, ...at(source, path, shell.index), path: pointer(path), code: 'shell-variable', message: `$${shell.name} is replaced by pulpo (as in Compose), not by the command's shell`, hint: `write $$${shell.name} to let the shell expand it` })
       return r.value
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]))
@@ -116,7 +133,10 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     const base = walk(raw.services![name], ['services', name]) as RawService
     const override = envDecl?.services?.[name] ? (walk(envDecl.services[name], ['environments', envName, 'services', name]) as RawService) : undefined
     const svc = override ? deepMerge(withDepsMap(base), withDepsMap(override)) : base
-    services[name] = toService(name, svc, projectEnv, dir)
+    const envFiles = typeof svc.env_file === 'string' ? [svc.env_file] : svc.env_file ?? []
+    const fileVars = readEnvFiles(envFiles, dir, (k) => vars[k])
+    problems.push(...fileVars.problems)
+    services[name] = toService(name, svc, projectEnv, fileVars.vars, dir)
   }
   // A runner of the compiled flows talks to the project's Prefect server, and restarts when the
   // operations (what it serves) change.
@@ -145,21 +165,35 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     operations: raw.operations ?? {},
     secrets: [...secrets].sort((a, b) => b.length - a.length),
   }
-  return { project, problems }
+  const masked = (p: Problem): Problem => ({ ...p, message: mask(p.message, project.secrets), ...(p.hint ? { hint: mask(p.hint, project.secrets) } : {}) })
+  return { project, problems: problems.map(masked), notes: notes.map(masked) }
+}
+
+/** A string command (or exec probe) runs in a shell, where `$NAME` was probably meant for it. */
+const runsInShell = (path: readonly (string | number)[]) => {
+  const at = path[0] === 'environments' ? path.slice(2) : path
+  return at[0] === 'services' && at.length === 3 ? at[2] === 'command' : at[0] === 'services' && at.length === 4 && at[2] === 'ready' && at[3] === 'exec'
+}
+
+/** The first `$NAME` (not `$$NAME`, not `${...}`) in a string. */
+function bareReference(s: string): { index: number; name: string } | undefined {
+  for (let i = s.indexOf('$'); i >= 0; i = s.indexOf('$', i + 1)) {
+    if (s[i + 1] === '$') {
+      i++
+      continue
+    }
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(s.slice(i + 1))
+    if (m) return { index: i, name: m[0] }
+  }
+  return undefined
 }
 
 const withDepsMap = (svc: RawService): RawService => (Array.isArray(svc.depends_on) ? { ...svc, depends_on: dependencies(svc) } : svc)
 
 const stringify = (env: Record<string, unknown>): Record<string, string> => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]))
 
-function toService(name: string, svc: RawService, projectEnv: Record<string, string>, dir: string): Service {
+function toService(name: string, svc: RawService, projectEnv: Record<string, string>, fileVars: Record<string, string>, dir: string): Service {
   const kind = svc.kind ?? 'process'
-  const envFiles = typeof svc.env_file === 'string' ? [svc.env_file] : svc.env_file ?? []
-  const fileVars: Record<string, string> = {}
-  for (const f of envFiles) {
-    const p = resolve(dir, f)
-    if (existsSync(p)) Object.assign(fileVars, parseDotenv(readFileSync(p)))
-  }
   const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build
   return {
     name,

@@ -44,6 +44,11 @@ export function renderProblems(problems: readonly Problem[]): string {
   return lines.join('\n')
 }
 
+/** Warnings, one per line with its hint: `pulpo.yaml:12:5: note: message`. */
+export function renderNotes(notes: readonly Problem[]): string {
+  return notes.map((n) => `${chalk.cyan(`${n.file}:${n.line}:${n.column}`)}: ${chalk.yellow('note:')} ${n.message}${n.hint ? `\n    ${chalk.dim('hint:')} ${chalk.yellow(n.hint)}` : ''}`).join('\n')
+}
+
 /** The contract's JSON form of a problem (`code` is an addition). */
 export const problemJson = (p: Problem) => ({
   file: p.file,

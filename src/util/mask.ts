@@ -17,3 +17,12 @@ export function mask(text: string, secrets: readonly string[]): string {
 export function maskData<T>(data: T, secrets: readonly string[]): T {
   return JSON.parse(mask(JSON.stringify(data), secrets.map((s) => JSON.stringify(s).slice(1, -1))))
 }
+
+/**
+ * How a message quotes a value (or a `${...}` in it) of the key `key`: never a secret, so a
+ * secret-looking key's value is only named, and a password in a URL is masked.
+ */
+export function quoteMasked(key: string): (text: string, kind: 'value' | 'reference') => string {
+  if (SECRET_NAME.test(key)) return (_, kind) => (kind === 'value' ? `the value of ${key}` : `a reference in the value of ${key}`)
+  return (text, kind) => (kind === 'value' ? JSON.stringify(mask(text, [])) : `'${mask(text, [])}'`)
+}

@@ -140,3 +140,12 @@ export async function freePorts(n: number): Promise<number[]> {
 export const show = (r: Run) => `exit ${r.exitCode}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`
 
 export const ANSI = /\u001b\[[0-9;]*m/
+
+/** Stdout parsed as JSON, or a failure that shows the whole run. */
+export function stdoutJson(r: Run) {
+  try {
+    return JSON.parse(r.stdout)
+  } catch {
+    assert.fail(`stdout is not JSON: ${show(r)}`)
+  }
+}

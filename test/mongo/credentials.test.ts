@@ -17,7 +17,7 @@ services:
     kind: mongodb
     port: ${port}
   app:
-    command: echo "connecting to $MONGO_URL"; exec sleep 600
+    command: echo "connecting to $$MONGO_URL"; exec sleep 600
     env:
       MONGO_URL: mongodb://app:\${DB_PASSWORD}@\${services.db.host}:\${services.db.port}/creds?authSource=admin
       PLAIN_URL: \${services.db.url}/creds
@@ -25,7 +25,7 @@ services:
 ${
   withCrash
     ? `  crash:
-    command: echo "cannot connect to $MONGO_URL"; exit 3
+    command: echo "cannot connect to $$MONGO_URL"; exit 3
     env:
       MONGO_URL: mongodb://app:\${DB_PASSWORD}@\${services.db.host}:\${services.db.port}/creds
     depends_on: { db: healthy }

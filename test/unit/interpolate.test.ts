@@ -50,7 +50,17 @@ const CASES: Case[] = [
   { name: '$${VAR} is not interpolated', input: '$${SET}', value: '${SET}' },
   { name: '$$$$ is two dollars', input: '$$$$', value: '$$' },
   { name: '$$ then a reference', input: '$$${SET}', value: '$x' },
-  { name: 'a bare $NAME is left for the shell', input: 'echo $HOME $1', value: 'echo $HOME $1' },
+  { name: 'a bare $NAME interpolates, as in Compose; $1 is not a name', input: 'echo $SET $1 $UNSET.', value: 'echo x $1 .' },
+  { name: '$$NAME passes $NAME to a shell', input: 'echo $$HOME', value: 'echo $HOME' },
+  { name: 'braces in a default', input: 'ok ${UNSET:-{"json":1}}', value: 'ok {"json":1}' },
+  { name: 'braces in an unused default', input: 'ok ${SET:-{"json":1}}', value: 'ok x' },
+  { name: 'braces around a reference', input: '{{{ ${SET:-d} }}}', value: '{{{ x }}}' },
+  { name: '${VAR:+v} set', input: '${SET:+v}', value: 'v' },
+  { name: '${VAR:+v} empty', input: '[${EMPTY:+v}]', value: '[]' },
+  { name: '${VAR+v} empty', input: '${EMPTY+v}', value: 'v' },
+  { name: '${VAR+v} unset', input: '[${UNSET+v}]', value: '[]' },
+  { name: 'the first operator wins', input: '${UNSET-a:?b}', value: 'a:?b' },
+  { name: 'a name may be lower case', input: '$set-${set}', value: '-' },
   { name: 'a trailing $ is kept', input: 'price$', value: 'price$' },
   { name: 'nested default, inner set', input: '${UNSET:-${B:-c}}', value: 'b' },
   { name: 'nested default, inner unset', input: '${UNSET:-${UNSET2:-c}}', value: 'c' },
@@ -62,7 +72,9 @@ const CASES: Case[] = [
   { name: 'unterminated nested ${', input: '${A:-${B}', value: '${A:-${B}', issues: ["0: unterminated '${'"] },
   { name: 'an empty reference', input: '${}', value: '', issues: ['0: is not a valid variable reference'] },
   { name: 'a name starting with a digit', input: '${1A}', value: '', issues: ['0: is not a valid variable reference'] },
-  { name: 'an unsupported operator', input: '${SET:+y}', value: '', issues: ['0: is not a valid variable reference'] },
+  { name: 'an unsupported operator', input: '${SET/a/b}', value: '', issues: ['0: is not a valid variable reference'] },
+  { name: 'a space before the name', input: '${ SET}', value: '', issues: ['0: is not a valid variable reference'] },
+  { name: 'a reference never closed on its line', input: 'a ${SET:-x\n}', value: 'a ${SET:-x\n}', issues: ["2: unterminated '${'"] },
   { name: 'text after the name', input: '${SET x}', value: '', issues: ['0: is not a valid variable reference'] },
   { name: 'two references, two issues', input: '${UNSET:?a}/${UNSET2:?b}', value: '/', issues: ['0: UNSET is not set: a', '12: UNSET2 is not set: b'] },
   { name: '${services.NAME.url}', input: '${services.db.url}/jobs', value: 'mongodb://127.0.0.1:27017/jobs' },
@@ -89,6 +101,11 @@ describe('interpolate', () => {
       })
     })
   }
+
+  test('messages quote through the context, so secrets can be masked', () => {
+    const r = interpolate('postgres://u:pw@h/db ${UNCLOSED', context({ quote: () => '<masked>' }))
+    assert.equal(r.issues[0].message, "unterminated '${' in <masked>")
+  })
 
   test('issues carry the service hint', () => {
     assert.equal(interpolate('${services.worker.url}', context()).issues[0].hint, "add port: to 'worker'")

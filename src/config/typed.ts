@@ -1,0 +1,65 @@
+/**
+ * Interpolation of fields that are not text (`port: ${WEB_PORT:-31080}`), before the schema sees
+ * them: as in Compose, the value is interpolated first and then read as the type the schema asks
+ * for, so a type error still points at the value's own line and column.
+ */
+import schema from '../../schemas/pulpo.schema.json' with { type: 'json' }
+import type { Problem } from '../errors.js'
+import { quoteMasked } from '../util/mask.js'
+import { interpolate } from './interpolate.js'
+import { isRecord } from './model.js'
+import { locate, pointer, type Source } from './source.js'
+
+type Schema = Record<string, unknown>
+const definitions = (schema as Schema).definitions as Record<string, Schema>
+
+/** The JSON types the schema allows at a path of the data (every branch of anyOf/oneOf). */
+function typesAt(node: Schema | undefined, path: readonly (string | number)[]): Set<string> {
+  const out = new Set<string>()
+  if (!node) return out
+  if (typeof node.$ref === 'string') return typesAt(definitions[node.$ref.replace('#/definitions/', '')], path)
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+    if (Array.isArray(node[key])) for (const branch of node[key] as Schema[]) for (const t of typesAt(branch, path)) out.add(t)
+  }
+  if (!path.length) {
+    const t = node.type
+    for (const one of Array.isArray(t) ? t : typeof t === 'string' ? [t] : []) out.add(one as string)
+    return out
+  }
+  const [head, ...rest] = path
+  const props = node.properties as Record<string, Schema> | undefined
+  const next = typeof head === 'number' ? (node.items as Schema | undefined) : (props?.[head] ?? (isRecord(node.additionalProperties) ? (node.additionalProperties as Schema) : undefined))
+  for (const t of typesAt(next, rest)) out.add(t)
+  return out
+}
+
+/** A text read as the first of the allowed types it spells, as YAML would read it unquoted. */
+function convert(text: string, types: Set<string>): unknown {
+  const t = text.trim()
+  if ((types.has('integer') || types.has('number')) && /^[-+]?\d+$/.test(t)) return Number(t)
+  if (types.has('number') && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number(t)
+  if (types.has('boolean') && /^(true|false)$/i.test(t)) return t.toLowerCase() === 'true'
+  return text
+}
+
+/**
+ * The file's data with every `$`-bearing string in a non-text field interpolated and converted;
+ * `${services...}` is left to the resolver. Problems are located at the value.
+ */
+export function interpolateTyped(source: Source, variable: (name: string) => string | undefined): { data: unknown; problems: Problem[] } {
+  const problems: Problem[] = []
+  const walk = (value: unknown, path: (string | number)[]): unknown => {
+    if (typeof value === 'string') {
+      if (!value.includes('$') || value.includes('${services.')) return value
+      const types = typesAt(schema as Schema, path)
+      if (!types.size || types.has('string')) return value
+      const r = interpolate(value, { variable, quote: quoteMasked(String(path[path.length - 1])) })
+      for (const issue of r.issues) problems.push({ file: source.file, ...locate(source, path), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
+      return r.issues.length ? value : convert(r.value, types)
+    }
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]))
+    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]))
+    return value
+  }
+  return { data: walk(source.data, []), problems }
+}
