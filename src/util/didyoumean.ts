@@ -3,7 +3,7 @@
  * (optimal string alignment): `wbe` is one typo away from `web`, as a person sees it, where plain
  * Levenshtein counts two.
  */
-export function osaDistance(a: string, b: string): number {
+export function osaDistance(a: string, b: string, max = Infinity): number {
   if (a === b) return 0
   if (!a.length) return b.length
   if (!b.length) return a.length
@@ -13,12 +13,16 @@ export function osaDistance(a: string, b: string): number {
   let cur = new Array<number>(b.length + 1).fill(0)
   for (let i = 1; i <= a.length; i++) {
     cur[0] = i
+    let rowMin = i
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1
       let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2] + 1)
       cur[j] = d
+      if (d < rowMin) rowMin = d
     }
+    // Every later row is at least this row's minimum: past `max`, the exact figure does not matter.
+    if (rowMin > max) return max + 1
     ;[before, prev, cur] = [prev, cur, before]
   }
   return prev[b.length]
@@ -32,13 +36,15 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined
   let bestDistance = Infinity
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)))
+  const lower = word.toLowerCase()
   for (const candidate of candidates) {
-    if (candidate.toLowerCase() === word.toLowerCase()) return candidate
+    const c = candidate.toLowerCase()
+    if (c === lower) return candidate
     // `TERM` for `SIGTERM`: a prefix or suffix left out is a typo too.
-    if (word.length >= 3 && (candidate.toLowerCase().endsWith(word.toLowerCase()) || candidate.toLowerCase().startsWith(word.toLowerCase()))) return candidate
+    if (word.length >= 3 && (c.endsWith(lower) || c.startsWith(lower))) return candidate
     // The distance is at least the difference in length: most candidates are ruled out unread.
     if (Math.abs(candidate.length - word.length) > Math.min(limit, bestDistance)) continue
-    const d = osaDistance(word, candidate)
+    const d = osaDistance(word, candidate, Math.min(limit, bestDistance))
     if (d < bestDistance) {
       best = candidate
       bestDistance = d
