@@ -7,7 +7,7 @@ import { PulpoError } from '../errors.js'
 
 /** A starter that validates as written: one database, one web process, dev and prod. */
 export function starter(project: string): string {
-  return `# yaml-language-server: $schema=https://pulpo.dev/schemas/pulpo.schema.json
+  return `# yaml-language-server: $schema=./pulpo.schema.json
 # Written by \`pulpo init\`. Check it with \`pulpo validate\`; see what runs with \`pulpo plan\`.
 version: 1
 project: ${project}
@@ -51,7 +51,7 @@ export default class Init extends PulpoCommand {
   async run() {
     const { flags } = await this.parse(Init)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const { DEFAULT_FILE } = await import('../config/source.js')
+    const [{ DEFAULT_FILE }, { SCHEMA_FILE, schemaText }] = await Promise.all([import('../config/source.js'), import('../config/schema-file.js')])
     const file = resolve(DEFAULT_FILE)
     if (existsSync(file) && !flags.force) {
       throw new PulpoError('exists', `${DEFAULT_FILE} already exists`, { hints: ['pass --force to overwrite it'] })
@@ -59,7 +59,9 @@ export default class Init extends PulpoCommand {
     const project = flags.project ?? (basename(process.cwd()).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'pulpo')
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(project)) throw new PulpoError('project-name', `invalid project name '${project}'`, { exitCode: 2, hints: ["use lowercase letters, digits, '_' and '-'"] })
     writeFileSync(file, starter(project))
-    if (this.jsonEnabled()) return { file: DEFAULT_FILE, project }
-    this.log(`${chalk.green('✔')} wrote ${DEFAULT_FILE} ${chalk.dim(`(project ${project})`)}; next: pulpo validate`)
+    // The modeline's target, so editors complete and document keys without this repository.
+    writeFileSync(resolve(SCHEMA_FILE), schemaText())
+    if (this.jsonEnabled()) return { file: DEFAULT_FILE, schema: SCHEMA_FILE, project }
+    this.log(`${chalk.green('✔')} wrote ${DEFAULT_FILE} ${chalk.dim(`(project ${project})`)} and ${SCHEMA_FILE} ${chalk.dim('(for editors)')}; next: pulpo validate`)
   }
 }
