@@ -1,6 +1,8 @@
 import { commands as helpCommands } from '@oclif/plugin-help'
 import Build from './build.js'
 import Compile from './compile.js'
+import Complete from './complete.js'
+import Completion from './completion.js'
 import Config from './config.js'
 import Down from './down.js'
 import Init from './init.js'
@@ -10,6 +12,7 @@ import PrefectDeploy from './prefect/deploy.js'
 import PrefectFlows from './prefect/flows.js'
 import PrefectRun from './prefect/run.js'
 import Restart from './restart.js'
+import Schema from './schema.js'
 import Status from './status.js'
 import Supervise from './supervise.js'
 import Up from './up.js'
@@ -23,6 +26,8 @@ export const commands = {
   ...helpCommands,
   build: Build,
   compile: Compile,
+  complete: Complete,
+  completion: Completion,
   config: Config,
   down: Down,
   init: Init,
@@ -32,6 +37,7 @@ export const commands = {
   'prefect:flows': PrefectFlows,
   'prefect:run': PrefectRun,
   restart: Restart,
+  schema: Schema,
   status: Status,
   supervise: Supervise,
   up: Up,
