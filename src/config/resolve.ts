@@ -9,7 +9,7 @@ import { toMillis } from '../util/duration.js'
 import { deepMerge, modeOf, servicesIn } from './environments.js'
 import { interpolate, type InterpolationContext } from './interpolate.js'
 import { dependencies, isRecord, SERVE_READY_LINE, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
-import { locate, pointer, type Source } from './source.js'
+import { lineAt, locate, pointer, type Source } from './source.js'
 import type { Probe, Project, Service } from './types.js'
 
 export const SERVICE_ATTRIBUTES = ['host', 'port', 'url', 'bind'] as const
@@ -237,7 +237,7 @@ function probeOf(svc: RawService, kind: Kind): Probe | undefined {
 /** Line and column of an interpolation issue: inside a one-line scalar, at the `${` itself. */
 function at(source: Source, path: (string | number)[], index: number) {
   const loc = locate(source, path)
-  const lineText = source.text.split('\n')[loc.line - 1] ?? ''
+  const lineText = lineAt(source, loc.line)
   const rest = lineText.slice(loc.column - 1)
   const quoted = rest.startsWith('"') || rest.startsWith("'") ? 1 : 0
   // Only trust the offset when the scalar starts on this line and is long enough to hold it.

@@ -269,6 +269,13 @@ function pairsOf(node: YAMLMap): Map<string, Pair> {
   return index
 }
 
+/** The text of a 1-based line, without splitting the whole file for each problem. */
+export function lineAt(source: Source, line: number): string {
+  const starts = source.lines.lineStarts
+  if (line < 1 || line > starts.length) return ''
+  return source.text.slice(starts[line - 1], line < starts.length ? starts[line] - 1 : undefined)
+}
+
 const keyString = (key: unknown): string | undefined => (isScalar(key) ? String(key.value) : undefined)
 
 function pos(source: Source, offset: number) {
