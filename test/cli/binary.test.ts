@@ -94,7 +94,8 @@ describe('the binary on its own', () => {
     const j = await run(['validate', '--json'])
     assert.equal(j.exitCode, 0, show(j))
     assert.deepEqual(JSON.parse(j.stdout).errors, [])
-    assert.deepEqual(readdirSync(dir).sort(), ['pulpo', 'pulpo.yaml'])
+    // init writes pulpo.yaml and the schema its modeline points at; validate writes nothing.
+    assert.deepEqual(readdirSync(dir).sort(), ['pulpo', 'pulpo.schema.json', 'pulpo.yaml'])
   })
 
   test('needs nothing on PATH (no node, no bun)', async () => {
