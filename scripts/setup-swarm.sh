@@ -8,8 +8,9 @@
 # pulls from, and a second one in read-only mode is a registry that refuses pushes. The base image
 # local/python:bookworm (made offline by setup-docker.sh on the host's daemon) is pushed into it.
 #
-# Usage: scripts/setup-swarm.sh          bring the cluster up (a second run reuses what is up)
-#        scripts/setup-swarm.sh --down   remove everything: daemons, namespaces, bridge, data
+# Usage: scripts/setup-swarm.sh                   bring the cluster up (a second run reuses what is up)
+#        scripts/setup-swarm.sh --down            remove everything: daemons, namespaces, bridge, data
+#        scripts/setup-swarm.sh --kill-node NODE  a node dies (for failover tests); a plain run revives it
 # Prints, for `eval`, the environment the tests need (PULPO_SWARM_*); progress goes to stderr.
 # Needs root, and setup-docker.sh to have run (the engine packages and the base image).
 set -euo pipefail
@@ -84,8 +85,24 @@ teardown() {
   log "removed"
 }
 
-if [ "${1:-}" = "--down" ]; then teardown; exit 0; fi
-[ $# -eq 0 ] || die "unknown argument: $1 (usage: setup-swarm.sh [--down])"
+# A node dies as a machine would: its daemon and containerd killed, its network cut. Its containers
+# are left to the cluster to replace. The next plain run brings the node back.
+kill_node() {
+  local node=$1 pidfile
+  [[ " ${nodes[*]} " == *" $node "* ]] || die "no node '$node' (nodes: ${nodes[*]})"
+  ip link set "psw-$node" down 2>/dev/null || true
+  for pidfile in "$run/$node.pid" "$run/$node/containerd/containerd.pid"; do
+    pid_alive "$pidfile" && kill -9 "$(cat "$pidfile")"
+  done
+  log "$node killed (daemon, containerd, network); run setup-swarm.sh again to bring it back"
+}
+
+case "${1:-}" in
+  --down) teardown; exit 0 ;;
+  --kill-node) [ $# -eq 2 ] || die "usage: setup-swarm.sh --kill-node NODE"; kill_node "$2"; exit 0 ;;
+  "") ;;
+  *) die "unknown argument: $1 (usage: setup-swarm.sh [--down | --kill-node NODE])" ;;
+esac
 
 command -v dockerd >/dev/null 2>&1 || die "dockerd is missing: run scripts/setup-docker.sh first"
 if ! command -v ip >/dev/null 2>&1 || ! command -v iptables >/dev/null 2>&1 || ! command -v nsenter >/dev/null 2>&1; then
@@ -133,9 +150,10 @@ for node in "${nodes[@]}"; do
   [ -e "/var/run/netns/$ns" ] || ip netns add "$ns"
   if ! ip link show "psw-$node" >/dev/null 2>&1; then
     ip link add "psw-$node" type veth peer name eth0 netns "$ns"
-    ip link set "psw-$node" master "$bridge" up
+    ip link set "psw-$node" master "$bridge"
     ip -n "$ns" addr add "$(node_addr "$node")/24" dev eth0
   fi
+  ip link set "psw-$node" up
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
 done
@@ -241,11 +259,12 @@ if ! http_ok "http://$registry_addr/v2/${base_image%%:*}/manifests/${base_image#
 fi
 
 log "swarm ready: ${#nodes[@]} nodes ($manager manager), registry $registry_addr, image $pushed"
-socks=()
-for node in "${nodes[@]}"; do socks+=("$(node_sock "$node")"); done
+socks=() addrs=()
+for node in "${nodes[@]}"; do socks+=("$(node_sock "$node")") addrs+=("$(node_addr "$node")"); done
 cat <<EOF
 export PULPO_SWARM_MANAGER=$(node_sock "$manager")
 export PULPO_SWARM_NODES=$(IFS=,; echo "${socks[*]}")
+export PULPO_SWARM_ADDRS=$(IFS=,; echo "${addrs[*]}")
 export PULPO_SWARM_REGISTRY=$registry_addr
 export PULPO_SWARM_REFUSING_REGISTRY=$refusing_addr
 export PULPO_SWARM_BASE_IMAGE=$pushed

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { dockerOn, eventually, jsonLines, swarm, uniqueName, type Swarm } from './helpers.js'
+import { dockerOn, eventually, jsonLines, setupSwarm, swarm, uniqueName, type Swarm } from './helpers.js'
 
 // Answers every GET with the hostname of its container, which the service sets to its node's.
 const SERVER = `
@@ -45,8 +45,10 @@ describe('the test cluster (scripts/setup-swarm.sh)', () => {
   before(() => {
     s = swarm()
   })
+  let revive = false
   after(async () => {
     for (const args of cleanup.reverse()) await dockerOn(s.manager, ...args).catch(() => {})
+    if (revive) setupSwarm()
   })
 
   it('has three Ready nodes, one of them the manager, each a daemon of its own', async () => {
@@ -101,5 +103,42 @@ describe('the test cluster (scripts/setup-swarm.sh)', () => {
     })
     assert.deepEqual(new Set(answers).size, 3, `answers: ${answers}`)
     assert.ok(answers.some((node) => node !== manager), `a task on another node than ${manager} answered: ${answers}`)
+  })
+
+  it("answers on a host-mode published port at each node's own address", async () => {
+    const name = uniqueName('hostport')
+    cleanup.push(['service', 'rm', name])
+    const port = 18000 + Math.floor(Math.random() * 1000)
+    await dockerOn(s.manager, 'service', 'create', '--detach', '--name', name, '--mode', 'global', '--hostname', '{{.Node.Hostname}}', '--publish', `mode=host,target=8000,published=${port}`, s.baseImage, 'python3', '-c', SERVER)
+    await eventually(`a task of ${name} on each node`, () => runningTasks(s.manager, name, 3))
+    const hostnames: string[] = []
+    for (const addr of s.addrs) {
+      const body = await eventually(`an answer on ${addr}:${port}`, async () => {
+        const r = await fetch(`http://${addr}:${port}/`, { signal: AbortSignal.timeout(5000) })
+        return r.ok ? r.text() : undefined
+      })
+      hostnames.push(body)
+    }
+    assert.equal(new Set(hostnames).size, 3, `each address is answered by its own node: ${hostnames}`)
+  })
+
+  // Last: the node comes back in \`after\`, which takes a daemon's start-up.
+  it('loses a node killed by setup-swarm.sh --kill-node, reschedules its task, and gets it back', async () => {
+    const name = uniqueName('failover')
+    cleanup.push(['service', 'rm', name])
+    await dockerOn(s.manager, 'service', 'create', '--detach', '--name', name, '--replicas', '2', '--constraint', 'node.role == worker', '--replicas-max-per-node', '2', s.baseImage, 'sleep', 'infinity')
+    const before = await eventually(`2 running tasks of ${name}`, () => runningTasks(s.manager, name, 2))
+    const victim = before[0].Node
+    setupSwarm('--kill-node', `node${victim.replace(/^pulpo-node/, '')}`)
+    revive = true
+    await eventually(`${victim} Down`, async () => {
+      const nodes = jsonLines(await dockerOn(s.manager, 'node', 'ls', '--format', '{{json .}}'))
+      return nodes.some((n) => n.Hostname === victim && n.Status === 'Down') ? true : undefined
+    })
+    const after = await eventually(`2 running tasks of ${name} again, none on ${victim}`, async () => {
+      const tasks = await runningTasks(s.manager, name, 2)
+      return tasks?.every((t) => t.Node !== victim) ? tasks : undefined
+    })
+    assert.ok(after.every((t) => t.Node !== victim))
   })
 })

@@ -16,6 +16,8 @@ export interface Swarm {
   manager: string
   /** Every node's socket, the manager first. */
   nodes: string[]
+  /** Every node's address on the cluster's bridge (reachable from the host), in the same order. */
+  addrs: string[]
   /** host:port of the plain-HTTP registry every node pulls from (and trusts). */
   registry: string
   /** host:port of a registry in read-only mode: it refuses every push. */
@@ -24,14 +26,19 @@ export interface Swarm {
   baseImage: string
 }
 
-const VARS = ['PULPO_SWARM_MANAGER', 'PULPO_SWARM_NODES', 'PULPO_SWARM_REGISTRY', 'PULPO_SWARM_REFUSING_REGISTRY', 'PULPO_SWARM_BASE_IMAGE']
+const VARS = ['PULPO_SWARM_MANAGER', 'PULPO_SWARM_NODES', 'PULPO_SWARM_ADDRS', 'PULPO_SWARM_REGISTRY', 'PULPO_SWARM_REFUSING_REGISTRY', 'PULPO_SWARM_BASE_IMAGE']
 
 function exported(): Record<string, string> {
   if (VARS.every((v) => process.env[v])) return process.env as Record<string, string>
-  const out = execFileSync(join(ROOT, 'scripts', 'setup-swarm.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+  const out = setupSwarm()
   const vars: Record<string, string> = {}
   for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) vars[m[1]] = m[2]
   return vars
+}
+
+/** Runs scripts/setup-swarm.sh with `args`; its progress goes to the test's stderr. */
+export function setupSwarm(...args: string[]): string {
+  return execFileSync(join(ROOT, 'scripts', 'setup-swarm.sh'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
 }
 
 let cached: Swarm | undefined
@@ -42,6 +49,7 @@ export function swarm(): Swarm {
   cached = {
     manager: v.PULPO_SWARM_MANAGER,
     nodes: v.PULPO_SWARM_NODES.split(','),
+    addrs: v.PULPO_SWARM_ADDRS.split(','),
     registry: v.PULPO_SWARM_REGISTRY,
     refusingRegistry: v.PULPO_SWARM_REFUSING_REGISTRY,
     baseImage: v.PULPO_SWARM_BASE_IMAGE,
