@@ -42,10 +42,10 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
   }
   // Compose's order: interpolate, then check types, so `port: ${PORT:-8000}` is an integer.
   let vars: Record<string, string> | undefined
-  const typed = interpolateTyped(source, (name) => (vars ??= loadVariables(source.data as RawConfig, source.dir).vars)[name])
+  const envName = selectEnvironment(source.data as RawConfig, opts.env)
+  const typed = interpolateTyped(source, (name) => (vars ??= loadVariables(source.data as RawConfig, source.dir).vars)[name], envName)
   const raw = typed.data as RawConfig
-  const envName = selectEnvironment(raw, opts.env)
-  const schema = [...typed.problems, ...schemaProblems({ ...source, data: typed.data as Source['data'] })]
+  const schema = [...typed.problems, ...schemaProblems({ ...source, data: typed.data as Source['data'] }).filter((p) => !typed.unchecked.has(p.path))]
   const semantic = semanticProblems({ source, raw, envName, envFromFlag: Boolean(opts.env || process.env.PULPO_ENV) })
   const interpolation: Problem[] = []
   const notes: Problem[] = []

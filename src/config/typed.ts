@@ -44,22 +44,29 @@ function convert(text: string, types: Set<string>): unknown {
 
 /**
  * The file's data with every `$`-bearing string in a non-text field interpolated and converted;
- * `${services...}` is left to the resolver. Problems are located at the value.
+ * `${services...}` is left to the resolver. Problems are located at the value; `unchecked` holds
+ * the pointers of values left as text because of one (or of a variable another environment needs).
  */
-export function interpolateTyped(source: Source, variable: (name: string) => string | undefined): { data: unknown; problems: Problem[] } {
+export function interpolateTyped(source: Source, variable: (name: string) => string | undefined, envName?: string): { data: unknown; problems: Problem[]; unchecked: Set<string> } {
   const problems: Problem[] = []
+  // Values that could not be interpolated here: the schema's type error there would only repeat it.
+  const unchecked = new Set<string>()
   const walk = (value: unknown, path: (string | number)[]): unknown => {
     if (typeof value === 'string') {
       if (!value.includes('$') || value.includes('${services.')) return value
       const types = typesAt(schema as Schema, path)
       if (!types.size || types.has('string')) return value
-      const r = interpolate(value, { variable, quote: quoteMasked(String(path[path.length - 1])) })
+      // `${VAR:?}` in another environment's override is only required there, as in the resolver.
+      const requireVariables = path[0] !== 'environments' || envName === undefined || path[1] === envName
+      const r = interpolate(value, { variable, requireVariables, quote: quoteMasked(String(path[path.length - 1])) })
       for (const issue of r.issues) problems.push({ file: source.file, ...locate(source, path), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
-      return r.issues.length ? value : convert(r.value, types)
+      const converted = r.issues.length ? value : convert(r.value, types)
+      if (r.issues.length || (!requireVariables && typeof converted === 'string')) unchecked.add(pointer(path))
+      return converted
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]))
     if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]))
     return value
   }
-  return { data: walk(source.data, []), problems }
+  return { data: walk(source.data, []), problems, unchecked }
 }
