@@ -68,8 +68,9 @@ export async function buildImage(project: Project, service: string, tag: { image
   }
   let built = false
   const labels = { 'pulpo.project': project.name, 'pulpo.service': service, 'pulpo.content': hash }
-  // The same content built before under another name (another registry): a new tag, not a build.
-  const same = (await cli.imageId(image)) ?? (await cli.imageWithLabels(labels))
+  // The same content built before under another name (another registry, or another service of
+  // the project built from the same context and args): a new tag, not a build.
+  const same = (await cli.imageId(image)) ?? (await cli.imageWithLabels({ 'pulpo.project': project.name, 'pulpo.content': hash }))
   if (!same || !(await cli.tag(same, image))) {
     opts.progress('building')
     const r = await cli.build(project.services[service].build as BuildSpec, image, labels, (line) => {

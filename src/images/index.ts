@@ -20,7 +20,22 @@ export async function buildProject(project: Project, opts: { services?: string[]
   // command before it has changed anything.
   const tags = Object.fromEntries(services.map((s) => [s, imageTag(project, s)]))
   // Two at a time: builds are CPU-bound in the daemon, and pushes wait on the network.
-  const results = await withBuildProgress(services, (service, progress) => buildImage(project, service, tags[service], cli, { push: opts.push, signal: opts.signal, progress }), { silent: opts.silent, concurrency: 2 })
+  // Services built from the same content wait for the first of them, then only tag its image.
+  const firstOfHash = new Map<string, Promise<unknown>>()
+  const work = async (service: string, progress: (text: string) => void) => {
+    const { hash } = tags[service]
+    const first = firstOfHash.get(hash)
+    const mine = (async () => {
+      if (first) {
+        progress('waiting for the same content to be built')
+        await first
+      }
+      return buildImage(project, service, tags[service], cli, { push: opts.push, signal: opts.signal, progress })
+    })()
+    firstOfHash.set(hash, mine.catch(() => undefined))
+    return mine
+  }
+  const results = await withBuildProgress(services, work, { silent: opts.silent, concurrency: 2 })
   recordResults(project, results)
   return results
 }

@@ -16,7 +16,7 @@ import { dockerOn, pulpo, swarm, uniqueName, type Swarm } from './helpers.js'
 const DOCKERFILE = 'ARG BASE\nFROM $BASE\nCOPY . /app\nCMD ["python3", "/app/app.py"]\n'
 
 /** A project with one service to build (`api`), its registry and its daemon from the test cluster. */
-function project(s: Swarm, name: string, opts: { registry?: string; dockerHost?: string; dockerfile?: string } = {}) {
+function project(s: Swarm, name: string, opts: { registry?: string; dockerHost?: string; dockerfile?: string; twin?: boolean } = {}) {
   const yaml = [
     'version: 1',
     `project: ${name}`,
@@ -25,6 +25,7 @@ function project(s: Swarm, name: string, opts: { registry?: string; dockerHost?:
     '  api:',
     `    build: { context: app, args: { BASE: "local/python:bookworm" } }`,
     '    port: 8000',
+    ...(opts.twin ? ['  worker:', `    build: { context: app, args: { BASE: "local/python:bookworm" } }`] : []),
     'environments:',
     '  prod:',
     '    mode: docker',
@@ -111,6 +112,18 @@ describe('pulpo build', () => {
     const yaml = readFileSync(join(dir, 'pulpo.yaml'), 'utf8')
     writeFileSync(join(dir, 'pulpo.yaml'), yaml.replace('args: { BASE: "local/python:bookworm" }', 'args: { BASE: "local/python:bookworm", EXTRA: "1" }'))
     assert.notEqual((await tagOf()).image, changed.image)
+  })
+
+  it('builds content shared by two services once, and tags it for both', async () => {
+    const { name, dir } = newProject({ twin: true })
+    const r = await pulpo(['build', '-e', 'prod', '--json'], { cwd: dir })
+    assert.equal(r.exitCode, 0, show(r))
+    const [api, worker] = images(r.stdout)
+    assert.equal(api.hash, worker.hash)
+    assert.deepEqual([api.built, worker.built], [true, false])
+    assert.equal(worker.image, `${s.registry}/${name}-worker:${api.hash}`)
+    const id = (ref: string) => dockerOn(s.manager, 'image', 'inspect', '--format', '{{.Id}}', ref)
+    assert.equal(await id(worker.image), await id(api.image))
   })
 
   it("shows a failing step's output and exits 1", async () => {
