@@ -34,6 +34,12 @@ for i in $(seq 1 $((workers + 1))); do nodes+=("node$i"); done
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, a bridge, dockerd)"
 
+# One run at a time: test runs of several checkouts on one machine share the cluster, and two runs
+# starting the same node's daemon at once would fight over its data root.
+mkdir -p "$(dirname "$run")"
+exec 9> "$run.lock"
+flock 9
+
 node_addr() { echo "$net.$((10 + ${1#node}))"; }
 node_sock() { echo "unix://$run/$1.sock"; }
 node_docker() { local node=$1; shift; docker -H "$(node_sock "$node")" "$@"; }
@@ -174,7 +180,7 @@ storage:
 http: { addr: "$addr" }
 EOF
   log "starting $name on $addr"
-  setsid "$registry_bin" serve "$root/$name.yml" > "$root/$name.log" 2>&1 < /dev/null &
+  setsid "$registry_bin" serve "$root/$name.yml" > "$root/$name.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$root/$name.pid"
   for _ in $(seq 1 50); do http_ok "http://$addr/v2/" && return 0; sleep 0.2; done
   die "$name did not answer on $addr; see $root/$name.log"
@@ -201,7 +207,7 @@ start_node() {
     --containerd-namespace "pulpo-$node" --containerd-plugins-namespace "pulpo-$node-plugins" \
     --insecure-registry "$net.0/24" \
     --swarm-default-advertise-addr "$(node_addr "$node")" \
-    > "$dir/dockerd.log" 2>&1 < /dev/null &
+    > "$dir/dockerd.log" 2>&1 < /dev/null 9>&- &
 }
 for node in "${nodes[@]}"; do start_node "$node"; done
 for node in "${nodes[@]}"; do
