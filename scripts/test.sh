@@ -11,6 +11,10 @@ if [ ! -L node_modules ] && { [ ! -d node_modules ] || [ package-lock.json -nt n
   npm ci --no-audit --no-fund
 fi
 
+# What keeps the code honest before anything runs: the types, and no import cycle in src/.
+npx tsc --noEmit
+node scripts/check-cycles.mjs
+
 # The slow preparations run side by side: the Python venv with Prefect and the example's
 # dependencies; a MongoDB-wire server; a Docker engine with Compose v1 and v2 and a local base image,
 # then (it needs the engine's packages and that image) a three-node Docker Swarm with a registry.

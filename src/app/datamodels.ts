@@ -4,8 +4,8 @@ import type { MongoClient } from 'mongodb'
 import type { Project } from '../config/types.js'
 import { diffModel, modelSpecs, pending, type ModelSpec } from '../mongo/models.js'
 import { allSupported, applyChanges, capabilities, connect, observeModel, serverVersion, unsupported, type Capabilities } from '../mongo/server.js'
-import { writeAtomic } from '../backends/local/atomic.js'
-import { StateDir } from '../backends/local/paths.js'
+import { writeAtomic } from '../project/atomic.js'
+import { StateDir } from '../project/paths.js'
 
 /** A datamodel's state for plan and status. */
 export interface DatamodelView {

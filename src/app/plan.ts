@@ -1,26 +1,15 @@
 import type { Backend } from '../backends/backend.js'
 import type { Project } from '../config/types.js'
 import { PulpoError } from '../errors.js'
-import { fingerprint, hashOf } from '../plan/hash.js'
+import { desiredOf as desiredServices } from '../plan/desired.js'
 import type { Actual, Desired, Plan } from '../plan/plan.js'
-import { composeServices } from '../backends/docker/backend.js'
+import { composeServices } from '../backends/docker/compose-file.js'
 import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
 
 /** The desired state of every service of the project's environment. */
 export function desiredOf(project: Project): Desired[] {
-  if (project.mode === 'docker' && project.composeFile) {
-    return composeServices(project.composeFile).map((name) => ({ name, hash: '', fingerprint: {}, dependsOn: {} }))
-  }
-  return Object.values(project.services).map((s) => {
-    const fp = fingerprint(s, project.dir)
-    return {
-      name: s.name,
-      hash: hashOf(fp),
-      fingerprint: fp,
-      dependsOn: Object.fromEntries(Object.entries(s.dependsOn).map(([d, o]) => [d, { restart: o.restart, condition: o.condition }])),
-    }
-  })
+  return desiredServices(project, project.mode === 'docker' && project.composeFile ? composeServices(project.composeFile) : undefined)
 }
 
 export function checkServiceNames(project: Project, names: string[]) {

@@ -10,7 +10,7 @@ export default class Supervise extends Command {
   async run() {
     const { flags } = await this.parse(Supervise)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ StateDir }, { Supervisor }] = await Promise.all([import('../backends/local/paths.js'), import('../backends/local/supervisor.js')])
+    const [{ StateDir }, { Supervisor }] = await Promise.all([import('../project/paths.js'), import('../backends/local/supervisor.js')])
     await new Supervisor(new StateDir(resolve(flags.dir))).serve()
     // Serve until shut down: the server keeps the event loop alive.
     await new Promise(() => {})

@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse } from 'yaml'
 import { COMPOSE_FILE, hasHealthcheck } from '../../compile/compose.js'
 import { compileProject, RUN_CACHE, syncRunCache } from '../../compile/index.js'
 import type { Project } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
+import { desiredService } from '../../plan/desired.js'
 import type { Actual, Plan } from '../../plan/plan.js'
 import type { ApplyOptions, Backend, ServiceResult } from '../backend.js'
-import { writeAtomic } from '../local/atomic.js'
-import { StateDir } from '../local/paths.js'
+import { writeAtomic } from '../../project/atomic.js'
+import { StateDir } from '../../project/paths.js'
 import { tcpOpen } from '../local/probes.js'
 import { compose, composeCli, docker } from './engine.js'
 import { ContainerEvents } from './events.js'
@@ -284,9 +284,12 @@ export class DockerBackend implements Backend {
 
   /** Remembers the fingerprints just applied, so the next plan can name the fields that change. */
   private async record(project: Project, plan: Plan) {
-    const { desiredOf } = await import('../../app/plan.js')
     const applied = this.applied(project)
-    for (const d of desiredOf(project)) if (plan.changes.some((c) => c.service === d.name)) applied[d.name] = { hash: d.hash, fingerprint: d.fingerprint }
+    for (const s of Object.values(project.services)) {
+      if (!plan.changes.some((c) => c.service === s.name)) continue
+      const d = desiredService(s, project.dir)
+      applied[s.name] = { hash: d.hash, fingerprint: d.fingerprint }
+    }
     mkdirSync(new StateDir(project.dir).root, { recursive: true })
     writeAtomic(appliedFile(project), JSON.stringify(applied, null, 1))
   }
@@ -315,13 +318,4 @@ function describe(p: NonNullable<Project['services'][string]['ready']>): string 
 
 function lastLines(text: string, n: number): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join('; ')
-}
-
-/** Service names of a user's own compose file (what docker mode then drives). */
-export function composeServices(file: string): string[] {
-  try {
-    return Object.keys((parse(readFileSync(file, 'utf8')) as { services?: object })?.services ?? {}).sort()
-  } catch {
-    return []
-  }
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, openSync, closeSync } from 'node:fs'
 import net from 'node:net'
 import { PulpoError } from '../../errors.js'
-import type { StateDir } from './paths.js'
+import type { StateDir } from '../../project/paths.js'
 import type { Request, Response } from './protocol.js'
 
 /** Sends one request to the project's supervisor; undefined when no supervisor answers. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { Actual } from '../../plan/plan.js'
 import { request } from './client.js'
-import type { StateDir } from './paths.js'
-import { isAlive } from './procfs.js'
+import type { StateDir } from '../../project/paths.js'
+import { isAlive } from '../../util/procfs.js'
 import type { ServiceView, StateFile, Status } from './protocol.js'
 
 /** What runs, from the supervisor; or, when it is gone, from its state file and /proc. */

@@ -5,7 +5,7 @@ import type { Probe, Project, Service } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
 import { fingerprint, hashOf } from '../../plan/hash.js'
 import { RUN_CACHE } from '../../compile/index.js'
-import type { StateDir } from './paths.js'
+import type { StateDir } from '../../project/paths.js'
 
 /** Everything the supervisor needs to run, probe, restart and stop one service. */
 export interface ProcessSpec {

@@ -1,6 +1,6 @@
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs'
-import { PulpoError } from '../../errors.js'
-import { isAlive, procStat } from './procfs.js'
+import { PulpoError } from '../errors.js'
+import { isAlive, procStat } from '../util/procfs.js'
 
 interface Holder {
   pid: number
