@@ -1,5 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core'
 import chalk from 'chalk'
+import type { Project } from './config/types.js'
 import { isPulpoError, type PulpoError } from './errors.js'
 import { capProblems, problemJson, renderProblems } from './render/problems.js'
 
@@ -18,6 +19,18 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(type
  */
 export abstract class PulpoCommand extends Command {
   static enableJsonFlag = true
+
+  /** The project the -c/-e flags name, resolved (the loader is imported only when a command needs it). */
+  protected async loadProject(flags: { config?: string; env?: string }): Promise<Project> {
+    const { loadProject } = await import('./config/load.js')
+    return loadProject({ config: flags.config, env: flags.env })
+  }
+
+  /** Runs `work` holding the project's lock (one up/down/restart at a time), Ctrl-C as its abort signal. */
+  protected async locked<T>(project: Project, command: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { withLock } = await import('./app/apply.js')
+    return withLock(project, command, (s) => !this.jsonEnabled() && this.logToStderr(s), work)
+  }
 
   async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     // oclif's own exits (help, usage errors) keep their behaviour and exit codes.

@@ -49,6 +49,7 @@ export function renderFailures(results: ServiceResult[]): string {
   for (const r of results) {
     if (r.status !== 'failed') continue
     lines.push('', chalk.red.bold(`✖ ${r.service}: ${r.reason}`))
+    for (const h of r.hints ?? []) lines.push(`  ${chalk.dim('hint:')} ${chalk.yellow(h)}`)
     if (r.logs.length) {
       lines.push(chalk.dim(`  last ${count(r.logs.length, 'log line')} of ${r.service}:`))
       for (const l of r.logs) lines.push(chalk.dim('  │ ') + l)

@@ -1,23 +1,15 @@
 import type { Backend } from '../backends/backend.js'
 import type { Project } from '../config/types.js'
-import { PulpoError } from '../errors.js'
 import { desiredOf as desiredServices } from '../plan/desired.js'
 import type { Actual, Desired, Plan } from '../plan/plan.js'
 import { composeServices } from '../backends/docker/compose-file.js'
 import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
+import { checkServiceNames } from '../project/services.js'
 
 /** The desired state of every service of the project's environment. */
 export function desiredOf(project: Project): Desired[] {
   return desiredServices(project, project.mode === 'docker' && project.composeFile ? composeServices(project.composeFile) : undefined)
-}
-
-export function checkServiceNames(project: Project, names: string[]) {
-  const known = Object.keys(project.services)
-  const unknown = names.filter((n) => !known.includes(n))
-  if (unknown.length) {
-    throw new PulpoError('unknown-service', `no service ${unknown.map((u) => `'${u}'`).join(', ')} in environment '${project.environment}'`, { exitCode: 2, hints: [`services: ${known.join(', ')}`] })
-  }
 }
 
 /** The plan of services, and of the datamodels in the databases that run. */

@@ -4,7 +4,7 @@ import type { Actual, Plan } from '../plan/plan.js'
 /** How a service's turn in `up`/`down` went, as a command shows it. */
 export type ServiceResult =
   | { service: string; status: 'done'; action: string; ms: number }
-  | { service: string; status: 'failed'; action: string; reason: string; logs: string[] }
+  | { service: string; status: 'failed'; action: string; reason: string; logs: string[]; hints?: string[] }
   | { service: string; status: 'skipped'; action: string; reason: string }
 
 /** Progress of one service, for listr2 (or nothing under --json). */

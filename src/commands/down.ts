@@ -12,14 +12,16 @@ export default class Down extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Down)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ failed, renderFailures, withLock }, { backendFor }, { loadProject }, { ServiceProgress }, { maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../config/load.js'), import('../render/progress.js'), import('../util/mask.js')])
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const [{ failed, renderFailures }, { backendFor }, { checkServiceNames }, { ServiceProgress }, { maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../project/services.js'), import('../render/progress.js'), import('../util/mask.js')])
+    const project = await this.loadProject(flags)
     const backend = backendFor(project)
     const json = this.jsonEnabled()
-    return withLock(project, 'down', (s) => !json && this.logToStderr(s), async () => {
+    return this.locked(project, 'down', async () => {
       const names = argv as string[]
       // Progress rows are made for what the backend reports; start with the named or configured services.
       const { actual } = await backend.observe(project)
+      // What still runs may be stopped even when pulpo.yaml no longer has it.
+      checkServiceNames(project, names, actual.map((a) => a.name))
       const shown = names.length ? names : actual.filter((a) => a.state === 'running' || a.state === 'starting').map((a) => a.name)
       const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped' })
       let results: Awaited<ReturnType<typeof backend.down>> = []

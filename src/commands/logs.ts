@@ -16,10 +16,12 @@ export default class Logs extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Logs)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ backendFor }, { loadProject }, { mask }] = await Promise.all([import('../app/backends.js'), import('../config/load.js'), import('../util/mask.js')])
+    const [{ backendFor }, { desiredOf }, { checkServiceNames }, { mask }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../project/services.js'), import('../util/mask.js')])
     if (flags.tail !== 'all' && !/^[0-9]+$/.test(flags.tail)) this.error(`--tail must be a number of lines (0 or more) or "all", not '${flags.tail}'`, { exit: 2 })
     const tail = flags.tail === 'all' ? Infinity : Number(flags.tail)
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const project = await this.loadProject(flags)
+    // A compose file of the user's has services pulpo.yaml does not name.
+    checkServiceNames(project, argv as string[], desiredOf(project).map((d) => d.name))
     const abort = new AbortController()
     const stop = () => abort.abort()
     process.once('SIGINT', stop)

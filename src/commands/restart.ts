@@ -11,13 +11,13 @@ export default class Restart extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Restart)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { checkServiceNames, planFor }, { loadProject }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../util/mask.js')])
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const [{ applyPlan, failed, renderFailures }, { backendFor }, { planFor }, { checkServiceNames }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/plan.js'), import('../project/services.js'), import('../util/mask.js')])
+    const project = await this.loadProject(flags)
     const names = (argv as string[]).length ? (argv as string[]) : Object.keys(project.services)
     checkServiceNames(project, names)
     const backend = backendFor(project)
     const json = this.jsonEnabled()
-    return withLock(project, 'restart', (s) => !json && this.logToStderr(s), async (signal) => {
+    return this.locked(project, 'restart', async (signal) => {
       const { plan } = await planFor(project, backend, { only: names, restart: names, datamodels: false })
       const results = await applyPlan(project, backend, plan, { json, signal })
       if (failed(results)) process.exitCode = signal.aborted ? 130 : 1

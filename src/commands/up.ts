@@ -17,17 +17,14 @@ export default class Up extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Up)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ applyPlan, failed, renderFailures, withLock }, { backendFor }, { applyDatamodels }, { planFor }, { loadProject }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../config/load.js'), import('../util/mask.js')])
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const [{ applyPlan, failed, renderFailures }, { backendFor }, { applyDatamodels }, { planFor }, { ensureCompiled }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../compile/index.js'), import('../util/mask.js')])
+    const project = await this.loadProject(flags)
     const backend = backendFor(project)
     const json = this.jsonEnabled()
-    return withLock(project, 'up', (s) => !json && this.logToStderr(s), async (signal) => {
+    return this.locked(project, 'up', async (signal) => {
       const prune = flags['prune-indexes']
       // A runner of the compiled flows serves what run_cache/ holds: bring it up to date first.
-      if (Object.values(project.services).some((s) => s.kind === 'prefect-serve')) {
-        const { compileProject, syncRunCache } = await import('../compile/index.js')
-        syncRunCache(project.dir, compileProject(project).files)
-      }
+      if (Object.values(project.services).some((s) => s.kind === 'prefect-serve')) ensureCompiled(project)
       const { plan } = await planFor(project, backend, { only: argv as string[], datamodels: false })
       const datamodels: { applied: string[]; warnings: string[] } = { applied: [], warnings: [] }
       // A database is prepared once it is healthy and before anything that waits for it starts.

@@ -11,7 +11,14 @@ export const RUN_CACHE = 'run_cache'
  * Everything `pulpo compile` generates for a project's environment (pure): the Prefect flows, and
  * for a docker environment without a compose_file of the user's, docker-compose.yml.
  */
-export function compileProject(project: Project): { files: GeneratedFile[]; flows: FlowEntry[]; secrets: Record<string, string> } {
+/** What a project compiles to: run_cache/'s files, the flows, and the secrets the compose file refers to. */
+export interface Compiled {
+  files: GeneratedFile[]
+  flows: FlowEntry[]
+  secrets: Record<string, string>
+}
+
+export function compileProject(project: Project): Compiled {
   const prefect = compilePrefect(project)
   if (project.mode !== 'docker' || project.composeFile) return { files: prefect.files, flows: prefect.flows, secrets: {} }
   const compose = compileCompose(project)
@@ -81,4 +88,15 @@ export function syncRunCache(projectDir: string, files: GeneratedFile[], opts: {
     if (!opts.check) rmSync(join(root, rel))
   }
   return result
+}
+
+/**
+ * "Compile if stale", the one place for it: brings run_cache/ up to what the project compiles to
+ * (writing only what differs) and returns the compilation, for the commands and backends that
+ * run what run_cache/ holds (`up` with a flow runner, docker mode, `prefect run`).
+ */
+export function ensureCompiled(project: Project): Compiled {
+  const compiled = compileProject(project)
+  syncRunCache(project.dir, compiled.files)
+  return compiled
 }

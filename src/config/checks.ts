@@ -5,33 +5,9 @@ import type { Problem } from '../errors.js'
 import { findCycles } from '../graph/dag.js'
 import { closest, didYouMean, someNames } from '../util/didyoumean.js'
 import { environmentNames, modeOf, servicesIn } from './environments.js'
-import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, PARAM_TYPES, PROBE_KINDS, type RawConfig, type RawService } from './model.js'
-import { isRunTarget, operationTree, PY_IDENTIFIER, PY_KEYWORDS, RUN_TARGET } from './operations.js'
-import { locate, pointer, type Source } from './source.js'
-
-/** What a semantic check sees: the file, its data and the environment being checked. */
-export interface CheckContext {
-  source: Source
-  raw: RawConfig
-  /** The selected environment (from --env, PULPO_ENV or the file). */
-  envName: string
-  /** Whether the selected environment was named on the command line (not by the file). */
-  envFromFlag: boolean
-}
-
-type Path = (string | number)[]
-
-/** Builds a located problem. */
-const problem = (ctx: CheckContext, code: string, path: Path, message: string, hint?: string, at: 'key' | 'value' = 'value'): Problem => ({
-  file: ctx.source.file,
-  ...locate(ctx.source, path, at),
-  path: pointer(path),
-  code,
-  message,
-  ...(hint ? { hint } : {}),
-})
-
-export type Check = (ctx: CheckContext) => Problem[]
+import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, PROBE_KINDS, type RawService } from './model.js'
+import { problem, type Check, type CheckContext, type Path } from './check-context.js'
+import { checkOperations, checkParamConsistency, checkStandaloneInputs } from './checks-operations.js'
 
 /**
  * Where a field of a service is written for one environment: in that environment's override when
@@ -279,84 +255,6 @@ const checkDatamodels: Check = (ctx) => {
   return out
 }
 
-const checkOperations: Check = (ctx) => {
-  const out: Problem[] = []
-  const ops = entries(ctx.raw.operations).filter(([, op]) => isRecord(op))
-  const names = ops.map(([n]) => n)
-  for (const [name, op] of ops) {
-    const segs = name.split('.')
-    const bad = segs.find((s) => !PY_IDENTIFIER.test(s))
-    const kw = segs.find((s) => PY_KEYWORDS.has(s))
-    if (bad !== undefined) out.push(problem(ctx, 'operation-name', ['operations', name], `operation name '${name}' is not a dotted path of Python identifiers (${bad ? `'${bad}'` : 'an empty part'})`, 'use letters, digits and _ in each part, e.g. scraping.stepstone.fetch', 'key'))
-    else if (kw) out.push(problem(ctx, 'operation-name', ['operations', name], `operation name '${name}' uses the Python keyword '${kw}'`, `rename '${kw}', e.g. '${kw}_'`, 'key'))
-    const runKeyword = typeof op.run === 'string' && RUN_TARGET.test(op.run) ? op.run.split(/[.:]/).find((p: string) => PY_KEYWORDS.has(p)) : undefined
-    if (runKeyword) out.push(problem(ctx, 'operation-run', ['operations', name, 'run'], `run '${op.run}' uses the Python keyword '${runKeyword}', which cannot be imported`))
-    else if (typeof op.run === 'string' && !isRunTarget(op.run)) {
-      const hint = op.run.includes(':') ? 'each part of module.path and the function must be a Python identifier' : `write it as module.path:function, e.g. '${op.run.replace(/\.([^.]*)$/, ':$1')}'`
-      out.push(problem(ctx, 'operation-run', ['operations', name, 'run'], `run '${op.run}' is not of the form module.path:function`, hint))
-    }
-    for (const [param, spec] of entries(op.params)) {
-      if (!PY_IDENTIFIER.test(param)) out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter name '${param}' is not a Python identifier`, undefined, 'key'))
-      else if (PY_KEYWORDS.has(param)) out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter name '${param}' is a Python keyword`, `rename it, e.g. '${param}_'`, 'key'))
-      const type = typeof spec === 'string' ? spec : isRecord(spec) ? spec.type : undefined
-      if (typeof type === 'string' && !(PARAM_TYPES as readonly string[]).includes(type))
-        out.push(problem(ctx, 'param-type', typeof spec === 'string' ? ['operations', name, 'params', param] : ['operations', name, 'params', param, 'type'], `unknown parameter type '${type}'`, paramTypeHint(type)))
-    }
-  }
-  // A name that is both a leaf and a group cannot be both a task and a flow.
-  const firstChild = new Map<string, string>()
-  for (const n of names) {
-    const segs = n.split('.')
-    for (let i = 1; i < segs.length; i++) {
-      const group = segs.slice(0, i).join('.')
-      if (!firstChild.has(group)) firstChild.set(group, n)
-    }
-  }
-  for (const name of names) {
-    const child = firstChild.get(name)
-    if (child) out.push(problem(ctx, 'operation-name', ['operations', name], `'${name}' is an operation and also the group of '${child}'`, 'rename one of them', 'key'))
-  }
-  out.push(...checkInputs(ctx, names))
-  return out
-}
-
-/** JSON Schema's and other languages' names for the types, which people write out of habit. */
-const PARAM_TYPE_ALIASES: Record<string, string> = { string: 'str', integer: 'int', number: 'float', boolean: 'bool', array: 'list', object: 'dict', dictionary: 'dict' }
-
-const paramTypeHint = (type: string) =>
-  PARAM_TYPE_ALIASES[type.toLowerCase()] ? `did you mean '${PARAM_TYPE_ALIASES[type.toLowerCase()]}'?` : didYouMean(type, PARAM_TYPES) ?? `types are: ${PARAM_TYPES.join(', ')}`
-
-function checkInputs(ctx: CheckContext, names: string[]): Problem[] {
-  const out: Problem[] = []
-  const tree = operationTree(names)
-  const edges = new Map<string, string[]>()
-  for (const [name, op] of entries(ctx.raw.operations)) {
-    if (!isRecord(op) || !Array.isArray(op.inputs)) continue
-    const parent = name.split('.').slice(0, -1).join('.')
-    const siblings = tree.children(parent).filter((s) => s !== name)
-    op.inputs.forEach((input: unknown, i: number) => {
-      if (typeof input !== 'string') return
-      const at: Path = ['operations', name, 'inputs', i]
-      if (input === name) return out.push(problem(ctx, 'inputs', at, `'${name}' lists itself as an input`))
-      if (siblings.includes(input)) {
-        edges.set(name, [...(edges.get(name) ?? []), input])
-        return
-      }
-      if (tree.has(input)) {
-        out.push(problem(ctx, 'inputs', at, `input '${input}' is not a sibling of '${name}'`, siblings.length ? `siblings of '${name}': ${someNames(siblings)}` : `'${name}' has no siblings`))
-        return
-      }
-      out.push(problem(ctx, 'inputs', at, `unknown input '${input}'`, didYouMean(input, siblings) ?? (siblings.length ? `siblings of '${name}': ${someNames(siblings)}` : undefined)))
-    })
-  }
-  // Inputs only name siblings, so every cycle lies among the children of one group.
-  const graph = new Map<string, string[]>()
-  for (const name of tree.all()) graph.set(name, [])
-  for (const [from, tos] of edges) for (const to of tos) graph.get(from)!.push(to)
-  for (const cycle of findCycles(graph)) out.push(problem(ctx, 'inputs-cycle', ['operations', cycle[0], 'inputs'], `cycle among inputs: ${cycle.join(' -> ')}`, 'an operation cannot wait, directly or not, for its own result'))
-  return out
-}
-
 /** Two datamodels on one collection would undo each other's indexes and validator on every up. */
 const checkDatamodelNamespaces: Check = (ctx) => {
   const seen = new Map<string, string>()
@@ -372,32 +270,6 @@ const checkDatamodelNamespaces: Check = (ctx) => {
   return out
 }
 
-/**
- * What the generated Python needs of parameters: an operation's parameter cannot share a name with
- * one of its inputs (one keyword argument), and a flow's parameter, the union of its operations',
- * has one type and one default.
- */
-const checkParamConsistency: Check = (ctx) => {
-  const out: Problem[] = []
-  const byFlow = new Map<string, Map<string, { op: string; type: unknown; default: unknown }>>()
-  for (const [name, op] of entries(ctx.raw.operations)) {
-    if (!isRecord(op)) continue
-    const inputs = new Set((Array.isArray(op.inputs) ? op.inputs : []).filter((i: unknown): i is string => typeof i === 'string').map((i: string) => i.split('.').pop()!))
-    const flow = name.split('.')[0]
-    if (!byFlow.has(flow)) byFlow.set(flow, new Map())
-    for (const [param, spec] of entries(op.params)) {
-      if (inputs.has(param)) out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter '${param}' of '${name}' has the name of one of its inputs`, 'rename the parameter: the input arrives as a keyword argument of that name', 'key'))
-      const type = typeof spec === 'string' ? spec : isRecord(spec) ? spec.type : undefined
-      const dflt = isRecord(spec) ? JSON.stringify(spec.default) : undefined
-      const seen = byFlow.get(flow)!.get(param)
-      if (!seen) byFlow.get(flow)!.set(param, { op: name, type, default: dflt })
-      else if (seen.type !== type || (seen.default !== undefined && dflt !== undefined && seen.default !== dflt))
-        out.push(problem(ctx, 'param', ['operations', name, 'params', param], `parameter '${param}' of '${name}' differs from the one '${seen.op}' declares (${seen.type !== type ? `type ${String(seen.type)} vs ${String(type)}` : `default ${seen.default} vs ${dflt}`}); both are parameters of the flow '${flow}'`, 'declare it the same way in both, or name them apart', 'key'))
-    }
-  }
-  return out
-}
-
 /** A runner of the compiled flows needs the Prefect server it registers them with. */
 const checkPrefectServe: Check = (ctx) => {
   const services = entries(ctx.raw.services).filter(([, s]) => isRecord(s))
@@ -406,12 +278,6 @@ const checkPrefectServe: Check = (ctx) => {
     .filter(([, s]) => s.kind === 'prefect-serve')
     .flatMap(([name]) => (servers.length === 1 ? [] : [problem(ctx, 'prefect-serve', ['services', name, 'kind'], servers.length ? `'${name}' (kind: prefect-serve) needs exactly one prefect service, and there are ${servers.length}` : `'${name}' (kind: prefect-serve) needs a service of kind: prefect to register its deployments with`, 'add a service with kind: prefect')]))
 }
-
-/** A standalone runs on its own: inputs name siblings inside a group. */
-const checkStandaloneInputs: Check = (ctx) =>
-  entries(ctx.raw.operations)
-    .filter(([name, op]) => !name.includes('.') && isRecord(op) && Array.isArray(op.inputs) && op.inputs.length)
-    .map(([name]) => problem(ctx, 'inputs', ['operations', name, 'inputs'], `'${name}' is a standalone (a top-level operation): it runs in a flow of its own and takes no inputs`, 'put it and its inputs in a group, e.g. checks.' + name))
 
 /** All semantic checks, in the order their problems read best. */
 export const CHECKS: readonly Check[] = [
@@ -435,6 +301,8 @@ export const CHECKS: readonly Check[] = [
   checkParamConsistency,
   checkPrefectServe,
 ]
+
+export type { Check, CheckContext }
 
 export function semanticProblems(ctx: CheckContext): Problem[] {
   return CHECKS.flatMap((check) => check(ctx))

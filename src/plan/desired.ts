@@ -1,4 +1,4 @@
-import type { Project, Service } from '../config/resolve.js'
+import type { Project, Service } from '../config/types.js'
 import { fingerprint, hashOf } from './hash.js'
 import type { Desired } from './plan.js'
 

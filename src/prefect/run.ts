@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import type { Backend } from '../backends/backend.js'
-import { compileProject, RUN_CACHE, syncRunCache } from '../compile/index.js'
+import { ensureCompiled, RUN_CACHE } from '../compile/index.js'
 import type { FlowEntry } from '../compile/prefect.js'
 import type { Project } from '../config/types.js'
 import { PulpoError } from '../errors.js'
+import { hostOf, urlAuthority } from '../probes/probe.js'
 import { didYouMean } from '../util/didyoumean.js'
 
 /** The outcome of a flow run, as `pulpo prefect run --json` prints it. */
@@ -95,7 +96,7 @@ const sysPath = (project: Project) => [join(project.dir, RUN_CACHE), ...project.
  * report comes back on file descriptor 3, so its own output stays the user's.
  */
 async function runPython(project: Project, script: string, request: unknown, opts: { apiUrl?: string; logsTo: 'stdout' | 'stderr'; signal?: AbortSignal }): Promise<{ report: string; code: number | null }> {
-  syncRunCache(project.dir, compileProject(project).files)
+  ensureCompiled(project)
   const python = project.python
   if (python.includes('/') && !existsSync(python)) {
     throw new PulpoError('python-missing', `the project's Python ${python} does not exist`, { hints: ['create it (python3 -m venv .venv && .venv/bin/pip install prefect), or set python: in pulpo.yaml'] })
@@ -152,8 +153,7 @@ export async function prefectApiUrl(project: Project, backend: Backend): Promise
   const { actual } = await backend.observe(project)
   const a = actual.find((x) => x.name === prefect.name)
   if (!a || a.state !== 'running' || a.health === 'unhealthy') return undefined
-  const host = project.mode === 'docker' || project.bind === '0.0.0.0' ? '127.0.0.1' : project.bind
-  return `http://${host}:${prefect.port ?? 4200}/api`
+  return `http://${urlAuthority(hostOf(project), prefect.port ?? 4200)}/api`
 }
 
 /**

@@ -206,6 +206,8 @@ services:
       assert.equal(r.exitCode, 1, show(r))
       assertNoStackTrace(r)
       assert.match(r.stderr, new RegExp(`api: port ${port} is already in use by pid ${process.pid}\\b`), show(r))
+      // The hint that came with the failure reaches the user too.
+      assert.match(r.stderr, /api: port .*\n\s+hint: stop what holds it, or give the service another port/, show(r))
       assert.match(r.stderr, /not started: web \(api failed\)/, show(r))
       assert.deepEqual(p.eventsOf('api'), [], 'api was not started')
       assert.deepEqual(p.eventsOf('web'), [])

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { COMPOSE_FILE, hasHealthcheck } from '../../compile/compose.js'
-import { compileProject, RUN_CACHE, syncRunCache } from '../../compile/index.js'
+import { compileProject, ensureCompiled, RUN_CACHE } from '../../compile/index.js'
 import type { Project } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
 import { desiredService } from '../../plan/desired.js'
@@ -9,7 +9,8 @@ import type { Actual, Plan } from '../../plan/plan.js'
 import type { ApplyOptions, Backend, ServiceResult } from '../backend.js'
 import { writeAtomic } from '../../project/atomic.js'
 import { StateDir } from '../../project/paths.js'
-import { tcpOpen } from '../local/probes.js'
+import { tcpOpen } from '../../probes/attempt.js'
+import { describeProbe } from '../../probes/probe.js'
 import { compose, composeCli, docker } from './engine.js'
 import { ContainerEvents } from './events.js'
 import { containers, toActual, type Container } from './observe.js'
@@ -151,7 +152,6 @@ export class DockerBackend implements Backend {
   async down(project: Project, services: string[], opts: ApplyOptions & { volumes: boolean }): Promise<ServiceResult[]> {
     const file = this.prepare(project)
     const running = (await containers(project.name)).map((c) => c.service)
-    for (const s of services) if (!project.services[s] && !running.includes(s)) throw new PulpoError('unknown-service', `no service '${s}' in ${project.name}`, { exitCode: 2 })
     const targets = services.length ? services : [...new Set(running)]
     for (const s of targets) opts.progress.update(s, 'stopping')
     const env = compileProject(project).secrets
@@ -188,7 +188,7 @@ export class DockerBackend implements Backend {
 
   /** Writes run_cache/ (unless the user drives their own compose file) and returns the file. */
   private prepare(project: Project): string {
-    if (!project.composeFile) syncRunCache(project.dir, compileProject(project).files)
+    if (!project.composeFile) ensureCompiled(project)
     const file = composeFileOf(project)
     if (!existsSync(file)) throw new PulpoError('compose-file', `compose file ${file} not found`)
     return file
@@ -238,7 +238,7 @@ export class DockerBackend implements Backend {
           continue
         }
         if (c.health === 'healthy') ready(s)
-        else if (c.health === 'unhealthy') out.set(s, { ok: false, reason: `unhealthy (${svc?.ready ? describe(svc.ready) : 'healthcheck'})` })
+        else if (c.health === 'unhealthy') out.set(s, { ok: false, reason: `unhealthy (${svc?.ready ? describeProbe(svc.ready) : 'healthcheck'})` })
         else if (!c.health && c.state === 'running') {
           if (svc?.ready?.kind === 'log') {
             if (!logSeen.get(s)) logSeen.set(s, await this.logMatches(c.id, svc.ready.pattern))
@@ -311,10 +311,6 @@ function levels(project: Project, services: string[]): string[][] {
 
 /** How a service's wait ended; `at` is when it was seen ready (its time in the progress line). */
 type Outcome = { ok: true; at: number } | { ok: false; reason: string; skipped?: true }
-
-function describe(p: NonNullable<Project['services'][string]['ready']>): string {
-  return p.kind === 'http' ? `GET ${p.path} on port ${p.port}` : p.kind === 'tcp' ? `tcp port ${p.port}` : p.kind === 'mongodb' ? `mongodb ping on port ${p.port}` : p.kind === 'exec' ? 'its exec probe' : 'its log line'
-}
 
 function lastLines(text: string, n: number): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join('; ')

@@ -113,7 +113,6 @@ export class LocalBackend implements Backend {
     const dirs = new StateDir(project.dir)
     const o = await observe(dirs)
     const known = o.services.map((s) => s.name)
-    for (const s of services) if (!known.includes(s) && !project.services[s]) throw new PulpoError('unknown-service', `no service '${s}' in ${project.name}`, { exitCode: 2 })
     const targets = services.length ? services.filter((s) => known.includes(s)) : known
     // Without a supervisor, what its state file says still runs is stopped straight through /proc.
     const views = o.supervisor ? undefined : new Map(fromStateFile(dirs).map((v) => [v.name, v]))
@@ -138,7 +137,6 @@ export class LocalBackend implements Backend {
   logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }) {
     const dirs = new StateDir(project.dir)
     const names = services.length ? services : Object.keys(project.services)
-    for (const s of names) if (!project.services[s]) throw new PulpoError('unknown-service', `no service '${s}' in ${project.name}`, { exitCode: 2, hints: [`services: ${Object.keys(project.services).join(', ')}`] })
     return followLogs(names.map((n) => ({ name: n, file: dirs.log(n) })), opts)
   }
 
@@ -205,7 +203,9 @@ function toResult(service: string, action: string, o: Outcome, ms: number, dirs:
   if (o.status === 'done') return { service, status: 'done', action, ms }
   if (o.status === 'skipped') return { service, status: 'skipped', action, reason: o.reason === 'interrupted' ? 'interrupted' : `not started: ${o.reason}` }
   const e = o.error as Error
-  return { service, status: 'failed', action, reason: e?.message ?? String(o.error), logs: tailLines(dirs.log(service), FAILURE_LOG_LINES) }
+  // What the user can do about it (a port held by another process: who holds it).
+  const hints = e instanceof ServiceFailed && e.hints.length ? { hints: e.hints } : {}
+  return { service, status: 'failed', action, reason: e?.message ?? String(o.error), logs: tailLines(dirs.log(service), FAILURE_LOG_LINES), ...hints }
 }
 
 /** Stops a process group without the supervisor: its signal, then SIGKILL after the timeout. */

@@ -1,10 +1,9 @@
+import type { WaitCondition } from '../../plan/conditions.js'
 import type { ProcessSpec } from './spec.js'
 
 /** The supervisor's lifecycle status of a service (process-compose keeps status, health and condition apart too). */
 export type Status = 'starting' | 'running' | 'stopping' | 'stopped' | 'exited'
 export type Health = 'healthy' | 'unhealthy' | 'unknown'
-/** What a caller can wait for: `ready` is healthy for a service with a probe, else started. */
-export type WaitCondition = 'started' | 'healthy' | 'completed' | 'ready'
 
 /** One service as the supervisor reports it. */
 export interface ServiceView {

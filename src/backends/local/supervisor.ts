@@ -1,12 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs'
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs'
 import net from 'node:net'
-import { attemptFor, FIRST_PROBE_DELAY_MS, watchWrites } from './probes.js'
+import { attemptFor, FIRST_PROBE_DELAY_MS, watchWrites } from '../../probes/attempt.js'
+import { describeProbe, probeHost } from '../../probes/probe.js'
 import { writeAtomic } from '../../project/atomic.js'
 import { StateDir } from '../../project/paths.js'
 import { groupGone, isAlive, procStat } from '../../util/procfs.js'
-import type { Health, Request, Response, ServiceView, StateFile, Status, WaitCondition } from './protocol.js'
+import { evaluate as evaluateCondition, type Verdict, type WaitCondition } from '../../plan/conditions.js'
+import type { Health, Request, Response, ServiceView, StateFile } from './protocol.js'
+import { viewOf, type Managed } from './managed.js'
+import { serveSocket } from './socket.js'
 import type { ProcessSpec } from './spec.js'
+import { kill, reapGroup, sleep } from './signals.js'
+import { watchSources } from './watch.js'
 
 const UNHEALTHY_AFTER = 3
 /** Until a service is first ready it is probed at least this often, so readiness is seen within ~100 ms. */
@@ -15,31 +21,6 @@ const MAX_BACKOFF_MS = 30_000
 /** A service that ran this long without exiting starts its restart count afresh. */
 const STABLE_AFTER_MS = 10_000
 const ADOPTED_POLL_MS = 250
-const IGNORED_CHANGES = /(^|\/)(__pycache__|\.git|node_modules|\.pytest_cache|\.mypy_cache)(\/|$)|\.(pyc|pyo|swp|swx|tmp)$|~$/
-
-interface Managed {
-  spec: ProcessSpec
-  status: Status
-  health: Health
-  pid?: number
-  startTime?: number
-  startedAt?: string
-  exitCode?: number | null
-  signal?: string | null
-  restarts: number
-  consecutive: number
-  failure?: string
-  child?: ChildProcess
-  adopted: boolean
-  /** Ends this run's probe loop, restart timer and adoption poll. */
-  run?: AbortController
-  restartTimer?: NodeJS.Timeout
-  watcher?: FSWatcher
-  /** Set while a watched file's change restarts the service. */
-  reloading?: boolean
-  /** Set while pulpo itself stops the service, so its exit is not a crash. */
-  stopping?: Promise<boolean>
-}
 
 /**
  * The per-project supervisor: owns the service processes, restarts them by policy, probes them,
@@ -63,37 +44,7 @@ export class Supervisor {
   }
 
   private async listen(): Promise<void> {
-    const path = this.dirs.socket
-    if (existsSync(path)) rmSync(path)
-    this.server = net.createServer((sock) => this.connection(sock))
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject)
-      this.server!.listen(path, () => resolve())
-    })
-  }
-
-  private connection(sock: net.Socket) {
-    let buf = ''
-    sock.setEncoding('utf8')
-    sock.on('error', () => {})
-    sock.on('data', (chunk: string) => {
-      buf += chunk
-      const nl = buf.indexOf('\n')
-      if (nl < 0) return
-      const line = buf.slice(0, nl)
-      buf = ''
-      let req: Request
-      try {
-        req = JSON.parse(line)
-      } catch {
-        sock.end(JSON.stringify({ ok: false, error: 'bad request' }) + '\n')
-        return
-      }
-      this.handle(req, sock).then(
-        (res) => sock.end(JSON.stringify(res) + '\n'),
-        (err) => sock.end(JSON.stringify({ ok: false, error: String(err?.message ?? err) }) + '\n'),
-      )
-    })
+    this.server = await serveSocket(this.dirs.socket, (req, sock) => this.handle(req, sock))
   }
 
   private async handle(req: Request, sock: net.Socket): Promise<Response> {
@@ -125,22 +76,7 @@ export class Supervisor {
   }
 
   private views(): ServiceView[] {
-    return [...this.services.values()].map((m) => ({
-      name: m.spec.name,
-      status: m.status,
-      health: m.health,
-      ...(m.pid ? { pid: m.pid, startTime: m.startTime } : {}),
-      ...(m.startedAt ? { startedAt: m.startedAt } : {}),
-      ...(m.exitCode !== undefined ? { exitCode: m.exitCode } : {}),
-      ...(m.signal ? { signal: m.signal } : {}),
-      restarts: m.restarts,
-      ...(m.failure ? { failure: m.failure } : {}),
-      hash: m.spec.hash,
-      fingerprint: m.spec.fingerprint,
-      ...(m.spec.port !== undefined ? { port: m.spec.port } : {}),
-      logFile: m.spec.logFile,
-      adopted: m.adopted,
-    }))
+    return [...this.services.values()].map(viewOf)
   }
 
   /** Starts a service (or restarts it with a new spec). Returns at once; `wait` follows progress. */
@@ -219,7 +155,7 @@ export class Supervisor {
       if (run.signal.aborted) return
       if (Date.now() > deadline) {
         m.health = 'unhealthy'
-        m.failure = `not ready after ${Math.round(probe.timeoutMs / 1000)}s (${describeProbe(m.spec)})`
+        m.failure = `not ready after ${Math.round(probe.timeoutMs / 1000)}s (${describeProbe(m.spec.probe!, probeHost(m.spec.bind))})`
         this.changed()
         // It may still become ready; keep trying at the interval.
         delay = probe.intervalMs
@@ -245,7 +181,7 @@ export class Supervisor {
         m.health = health
         // Said as a failure so that whoever waits for it to be healthy (an up, a dependent) is told
         // why at once instead of waiting for a probe that may never pass again.
-        m.failure = health === 'unhealthy' ? `unhealthy: ${UNHEALTHY_AFTER} probes in a row failed (${describeProbe(m.spec)})` : undefined
+        m.failure = health === 'unhealthy' ? `unhealthy: ${UNHEALTHY_AFTER} probes in a row failed (${describeProbe(m.spec.probe!, probeHost(m.spec.bind))})` : undefined
         this.changed()
       }
     }
@@ -349,28 +285,16 @@ export class Supervisor {
 
   private watchFiles(m: Managed) {
     m.watcher?.close()
-    m.watcher = undefined
-    if (!m.spec.watch.length) return
-    let timer: NodeJS.Timeout | undefined
-    const watchers = m.spec.watch.filter(existsSync).map((p) =>
-      watch(p, { recursive: true }, (_event, file) => {
-        // What a running program writes beside its sources (Python's bytecode cache, editors'
-        // swap files) is not a change of the sources: restarting on it would loop.
-        if (file && IGNORED_CHANGES.test(String(file))) return
-        clearTimeout(timer)
-        timer = setTimeout(() => {
-          if (m.status !== 'running' && m.status !== 'starting') return
-          // Whoever waits for this service keeps waiting through the restart.
-          m.reloading = true
-          void this.stop(m).then(() => {
-            m.reloading = false
-            this.spawn(m)
-            this.watchFiles(m)
-          })
-        }, 300)
-      }),
-    )
-    m.watcher = { close: () => watchers.forEach((w) => w.close()) } as FSWatcher
+    m.watcher = watchSources(m.spec.watch, () => {
+      if (m.status !== 'running' && m.status !== 'starting') return
+      // Whoever waits for this service keeps waiting through the restart.
+      m.reloading = true
+      void this.stop(m).then(() => {
+        m.reloading = false
+        this.spawn(m)
+        this.watchFiles(m)
+      })
+    })
   }
 
   /** Takes over services a previous supervisor started that still run (pid and start time match). */
@@ -435,72 +359,9 @@ export class Supervisor {
   }
 }
 
-function evaluate(m: Managed, condition: WaitCondition): 'ok' | 'pending' | { fail: string } {
-  if (m.reloading) return 'pending'
-  const restarting = m.status === 'starting' && !m.child && !m.adopted
-  const gone = m.status === 'exited' || m.status === 'stopped'
-  const why = () => m.failure ?? (m.status === 'stopped' ? 'stopped' : 'exited')
-  const want = condition === 'ready' ? (m.spec.probe ? 'healthy' : 'started') : condition
-  switch (want) {
-    case 'started':
-      if ((m.status === 'running' || m.status === 'starting') && !restarting) return 'ok'
-      // It started and has already finished well (a job, in sync once done): nothing to wait for.
-      if (m.status === 'exited' && m.exitCode === 0) return 'ok'
-      return gone ? { fail: why() } : 'pending'
-    case 'healthy':
-      if (m.health === 'healthy') return 'ok'
-      if (gone) return { fail: why() }
-      if (m.failure && m.health === 'unhealthy') return { fail: m.failure }
-      return 'pending'
-    case 'completed':
-      if (m.status === 'exited' && m.exitCode === 0) return 'ok'
-      if (gone) return { fail: m.status === 'exited' ? `exited with code ${m.exitCode}` : 'stopped before completing' }
-      return 'pending'
-  }
-  return 'pending'
-}
-
-function describeProbe(spec: ProcessSpec): string {
-  const p = spec.probe!
-  switch (p.kind) {
-    case 'http':
-      return `GET http://${spec.bind}:${p.port}${p.path}`
-    case 'tcp':
-      return `tcp port ${p.port}`
-    case 'exec':
-      return `exec ${JSON.stringify(p.command)}`
-    case 'log':
-      return `log /${p.pattern}/`
-    case 'mongodb':
-      return `mongodb ping on port ${p.port}`
-  }
-}
-
-/**
- * When a service's main process is gone, what it left behind in its process group (a shell's
- * children, workers) goes too: TERM, then KILL for whatever is still there a moment later.
- */
-function reapGroup(pgid: number) {
-  if (groupGone(pgid)) return
-  kill(-pgid, 'SIGTERM')
-  setTimeout(() => {
-    if (!groupGone(pgid)) kill(-pgid, 'SIGKILL')
-  }, 2000).unref()
-}
-
-function kill(pid: number, signal: NodeJS.Signals) {
-  try {
-    process.kill(pid, signal)
-  } catch {
-    // Already gone.
-  }
-}
-
-/** Waits `ms`, or less when aborted or when `early` settles first. */
-function sleep(ms: number, signal?: AbortSignal, early?: Promise<unknown>): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
-    early?.then(() => (clearTimeout(t), resolve()))
-  })
+/** The supervisor's side of the one condition code (plan/conditions.ts). */
+function evaluate(m: Managed, condition: WaitCondition): Verdict {
+  // Restarting by policy (no process yet) or reloading after a watched change: not decided yet.
+  const between = m.reloading || (m.status === 'starting' && !m.child && !m.adopted)
+  return evaluateCondition(condition, { status: m.status, health: m.health, exitCode: m.exitCode, hasProbe: m.spec.probe !== undefined, failure: m.failure, between })
 }

@@ -1,15 +1,13 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readSync, statSync, watch } from 'node:fs'
 import net from 'node:net'
-import type { Probe } from '../../config/types.js'
+import { probeHost as host, urlAuthority, type Probe } from './probe.js'
 
 /** One attempt of a probe: resolves true when the service is ready. Never rejects. */
 export type Attempt = (signal: AbortSignal) => Promise<boolean>
 
 /** First wait between attempts; it doubles up to the probe's interval, so readiness is seen fast. */
 export const FIRST_PROBE_DELAY_MS = 20
-
-const host = (bind: string) => (bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind)
 
 /**
  * An attempt function for a probe. `env`/`cwd` are the service's (for exec); `logFile` and
@@ -21,7 +19,7 @@ export function attemptFor(probe: Probe, ctx: { bind: string; cwd: string; env: 
     case 'http':
       return async (signal) => {
         try {
-          const res = await fetch(`http://${host(ctx.bind)}:${probe.port}${probe.path}`, { redirect: 'manual', signal: AbortSignal.any([signal, AbortSignal.timeout(perAttempt)]) })
+          const res = await fetch(`http://${urlAuthority(host(ctx.bind), probe.port)}${probe.path}`, { redirect: 'manual', signal: AbortSignal.any([signal, AbortSignal.timeout(perAttempt)]) })
           await res.body?.cancel().catch(() => {})
           return res.status >= 200 && res.status < 400
         } catch {
