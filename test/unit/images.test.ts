@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
+import { validateConfig } from '../../src/config/load.js'
 import { explainBuildFailure, explainPushFailure } from '../../src/images/build.js'
 import { contentHash } from '../../src/images/content.js'
 import { DockerIgnore } from '../../src/images/dockerignore.js'
@@ -119,5 +121,23 @@ describe('explaining failures', () => {
 
   it('splits an image reference for the registry API', () => {
     assert.deepEqual(parseRef('10.0.0.1:5000/team/shop-api:0123456789ab'), { registry: '10.0.0.1:5000', repository: 'team/shop-api', tag: '0123456789ab' })
+  })
+})
+
+describe('registry and docker_host in the resolved project', () => {
+  const VALID = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'valid')
+  const project = (env: string) => validateConfig({ config: join(VALID, 'images.yaml'), env, cwd: VALID }).project!
+
+  it("takes the environment's registry over the top-level one, interpolated, and its docker_host", () => {
+    const prod = project('prod')
+    assert.equal(prod.registry, '127.0.0.1:5000')
+    assert.equal(prod.dockerHost, 'ssh://deploy@prod.example.com')
+    assert.deepEqual(prod.services.api.build?.args, { BASE: 'python:3.12-slim', PIP_INDEX: '' })
+  })
+
+  it('falls back to the top-level registry, and leaves docker_host to DOCKER_HOST when unset', () => {
+    const dev = project('dev')
+    assert.equal(dev.registry, 'registry.example.com:5000/team')
+    assert.equal(dev.dockerHost, undefined)
   })
 })
