@@ -86,6 +86,22 @@ describe('flags and environment variables', () => {
     assertNoStackTrace(r)
   })
 
+  test('counts are pluralised: "1 service", not "1 services"', async () => {
+    const one = tempDir({ 'pulpo.yaml': 'version: 1\nproject: one\nservices:\n  only: { command: "sleep 60" }\n' })
+    try {
+      const up = await pulpo(['up'], { cwd: one })
+      assert.equal(up.exitCode, 0, show(up))
+      assert.match(up.stdout, /one is up \(1 service, 1 changed\)/, show(up))
+      const again = await pulpo(['up'], { cwd: one })
+      assert.match(again.stdout, /one is up to date \(1 service running\)/, show(again))
+      const v = await pulpo(['validate'], { cwd: one })
+      assert.match(v.stdout, /1 service, 0 operations/, show(v))
+    } finally {
+      await pulpo(['down'], { cwd: one })
+      removeDir(one)
+    }
+  })
+
   test('--version: pulpo\'s version, the commit and its date; not the runtime', async () => {
     for (const flag of ['--version', '-v']) {
       const r = await pulpo([flag], { cwd: dir })
