@@ -5,7 +5,7 @@ import { isRecord, type RawConfig } from './model.js'
 import { loadVariables, resolveProject } from './resolve.js'
 import type { Project } from './types.js'
 import { schemaProblems } from './schema.js'
-import { findConfigFile, locate, readSource, type Source } from './source.js'
+import { findConfigFile, locate, readSource, withData, type Source } from './source.js'
 import { interpolateTyped } from './typed.js'
 
 export interface LoadOptions {
@@ -45,7 +45,7 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
   const envName = selectEnvironment(source.data as RawConfig, opts.env)
   const typed = interpolateTyped(source, (name) => (vars ??= loadVariables(source.data as RawConfig, source.dir).vars)[name], envName)
   const raw = typed.data as RawConfig
-  const schema = [...typed.problems, ...schemaProblems({ ...source, data: typed.data as Source['data'] }).filter((p) => !typed.unchecked.has(p.path))]
+  const schema = [...typed.problems, ...schemaProblems(withData(source, typed.data)).filter((p) => !typed.unchecked.has(p.path))]
   const semantic = semanticProblems({ source, raw, envName, envFromFlag: Boolean(opts.env || process.env.PULPO_ENV) })
   const interpolation: Problem[] = []
   const notes: Problem[] = []

@@ -183,6 +183,15 @@ function duplicateKeys(doc: Document.Parsed, lines: LineCounter, file: string): 
 }
 
 /**
+ * The same source with other data (e.g. interpolated), its positions still parsed only on first
+ * use: spreading a Source (`{ ...source, data }`) would call the `doc` getter and parse the whole
+ * file with positions on every run, valid or not.
+ */
+export function withData(source: Source, data: unknown): Source {
+  return Object.create(source, { data: { value: data, enumerable: true, writable: true } }) as Source
+}
+
+/**
  * A YAML error as a problem. The parser reports where it noticed the error; two kinds read better
  * elsewhere: a duplicate key names the key and where it first appears, and a quote or bracket left
  * open (reported at the next line, or the end of the file) points at where it was opened.

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { validateConfig } from '../../src/config/load.js'
-import { decodeText, MAX_FILE_BYTES, readSource } from '../../src/config/source.js'
+import { decodeText, MAX_FILE_BYTES, parseSource, readSource, withData } from '../../src/config/source.js'
 import { isPulpoError, InvalidConfigError } from '../../src/errors.js'
 import { errorJson } from '../../src/base.js'
 import { capProblems, MAX_PROBLEMS, renderProblems } from '../../src/render/problems.js'
@@ -118,5 +118,20 @@ describe('hints and durations', () => {
     const e = refusal(() => envDuration('T', 5, { T: '1 minute' }))
     assert.equal(e.exitCode, 2)
     assert.equal(e.message, "T='1 minute' is not a duration")
+  })
+})
+
+describe('positions are parsed only when a problem needs them', () => {
+  test('withData keeps the source lazy: no parse with positions until one is located', () => {
+    const source = parseSource('version: 1\nservices: {}\n', join(dir, 'lazy.yaml'), dir)
+    let parsed = 0
+    const doc = Object.getOwnPropertyDescriptor(source, 'doc')!.get!
+    Object.defineProperty(source, 'doc', { get: () => (parsed++, doc()) })
+    const copy = withData(source, { version: 1, services: { a: {} } })
+    assert.equal(parsed, 0, 'making the copy parsed the file')
+    assert.deepEqual(copy.data, { version: 1, services: { a: {} } })
+    assert.equal(copy.file, source.file)
+    assert.ok(copy.doc.contents)
+    assert.equal(parsed, 1)
   })
 })
