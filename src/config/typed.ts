@@ -64,8 +64,23 @@ export function interpolateTyped(source: Source, variable: (name: string) => str
       if (r.issues.length || (!requireVariables && typeof converted === 'string')) unchecked.add(pointer(path))
       return converted
     }
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]))
-    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]))
+    // Copy on write: a big file without such fields is not copied.
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined
+      value.forEach((v, i) => {
+        const w = walk(v, [...path, i])
+        if (w !== v) (out ??= [...value])[i] = w
+      })
+      return out ?? value
+    }
+    if (isRecord(value)) {
+      let out: Record<string, unknown> | undefined
+      for (const [k, v] of Object.entries(value)) {
+        const w = walk(v, [...path, k])
+        if (w !== v) (out ??= { ...value })[k] = w
+      }
+      return out ?? value
+    }
     return value
   }
   return { data: walk(source.data, []), problems, unchecked }
