@@ -66,7 +66,11 @@ stop_pid() {
 }
 
 teardown() {
-  local node pid
+  local node pid ns
+  # Every node there is, also those of a run with more workers than this one.
+  for ns in /var/run/netns/pulpo-node*; do
+    [ -e "$ns" ] && [[ " ${nodes[*]} " != *" ${ns##*/pulpo-} "* ]] && nodes+=("${ns##*/pulpo-}")
+  done
   log "stopping ${#nodes[@]} daemons and the registries"
   # Side by side: each daemon takes seconds to leave its containers and the swarm.
   for node in "${nodes[@]}"; do stop_pid "$run/$node.pid" 30 & done

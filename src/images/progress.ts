@@ -25,6 +25,8 @@ export async function withBuildProgress(services: string[], work: (service: stri
       fallbackRenderer: opts.silent ? 'silent' : 'simple',
       rendererOptions: { collapseErrors: false },
       collectErrors: false,
+      // Ctrl-C stops the docker CLI children with pulpo (exit 130), not listr2's exit 127.
+      registerSignalListeners: false,
     } as any,
   )
   await list.run().catch(() => {})
