@@ -1,5 +1,6 @@
 import chalk from 'chalk'
-import type { ApplyOptions, Backend, ServiceResult } from '../backends/backend.js'
+import type { Backend, ServiceResult } from '../backends/backend.js'
+import { execute, type ExecuteOptions } from './executor.js'
 import { StateDir } from '../project/paths.js'
 import { acquireLock } from '../project/lock.js'
 import type { Project } from '../config/types.js'
@@ -31,12 +32,12 @@ export async function withLock<T>(project: Project, command: string, log: (s: st
 }
 
 /** Applies a plan with progress; the results per service. */
-export async function applyPlan(project: Project, backend: Backend, plan: Plan, opts: { json: boolean; signal: AbortSignal; afterReady?: ApplyOptions['afterReady'] }): Promise<ServiceResult[]> {
-  const shown = plan.changes.filter((c) => c.action !== 'noop').map((c) => c.service)
+export async function applyPlan(project: Project, backend: Backend, plan: Plan, opts: { json: boolean; signal: AbortSignal; resources?: ExecuteOptions['resources'] }): Promise<ServiceResult[]> {
+  const shown = plan.steps.filter((c) => c.action !== 'noop').map((c) => c.service)
   const progress = new ServiceProgress(shown, { silent: opts.json, verb: 'ready' })
   let results: ServiceResult[] = []
   try {
-    results = await backend.apply(project, plan, { progress, signal: opts.signal, afterReady: opts.afterReady })
+    results = await execute(project, backend, plan, { progress, signal: opts.signal, resources: opts.resources })
   } finally {
     await progress.finish(results.filter((r) => shown.includes(r.service)))
   }

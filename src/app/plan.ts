@@ -1,7 +1,8 @@
 import type { Backend } from '../backends/backend.js'
 import type { Project } from '../config/types.js'
 import { desiredOf as desiredServices } from '../plan/desired.js'
-import type { Actual, Desired, Plan } from '../plan/plan.js'
+import type { Actual, Desired, Plan, ResourceStep } from '../plan/plan.js'
+import { modelSpecs } from '../mongo/models.js'
 import { composeServices } from '../backends/docker/compose-file.js'
 import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
@@ -15,15 +16,30 @@ export function desiredOf(project: Project): Desired[] {
 /** The plan of services, and of the datamodels in the databases that run. */
 export type ProjectPlan = Plan & { datamodels: DatamodelView[] }
 
+/**
+ * The datamodel steps of a plan. Observed (the plan and status commands), a datamodel is a step
+ * when its database runs: to update when it differs from pulpo.yaml. Not observed (`up`, which
+ * applies them once their database is ready, idempotently), each is a step to ensure.
+ */
+function datamodelSteps(project: Project, views: DatamodelView[] | undefined): ResourceStep[] {
+  if (views) {
+    return views
+      .filter((v) => v.state !== 'unknown')
+      .map((v) => ({ id: `datamodel:${v.name}`, kind: 'datamodel', name: v.name, service: v.service, where: v.namespace, action: v.state === 'drifted' ? 'update' : 'noop', causes: v.state === 'drifted' ? [{ kind: 'differs', changes: v.changes }] : [] }))
+  }
+  return modelSpecs(project).map((m) => ({ id: `datamodel:${m.name}`, kind: 'datamodel', name: m.name, service: m.service, where: `${m.database}.${m.collection}`, action: 'update', causes: [{ kind: 'ensure' }] }))
+}
+
 /** observe → reconcile: the plan for the project, and what was observed. */
 export async function planFor(
   project: Project,
   backend: Backend,
-  opts: { only?: string[]; restart?: string[]; prune?: boolean; datamodels?: boolean } = {},
+  /** datamodels: `observe` them (plan, status; the default), `ensure` each once its database is ready (up), or leave them out. */
+  opts: { only?: string[]; restart?: string[]; prune?: boolean; datamodels?: 'observe' | 'ensure' | 'none' } = {},
 ): Promise<{ plan: ProjectPlan; actual: Actual[]; notes: string[]; servers: ServerView[] }> {
   if (opts.only?.length) checkServiceNames(project, opts.only)
   const { actual, notes } = await backend.observe(project)
-  const plan = reconcile({
+  const input = {
     project: project.name,
     environment: project.environment,
     mode: project.mode,
@@ -31,13 +47,15 @@ export async function planFor(
     actual,
     ...(opts.only?.length ? { only: opts.only } : {}),
     ...(opts.restart ? { restart: opts.restart } : {}),
-  })
-  let datamodels: DatamodelView[] = []
-  let servers: ServerView[] = []
-  if (opts.datamodels !== false && Object.keys(project.datamodels).length) {
-    // Only a database that runs, healthy and unchanged, can be compared with pulpo.yaml.
-    const up = new Set(actual.filter((a) => a.state === 'running' && a.health !== 'unhealthy' && plan.changes.find((c) => c.service === a.name)?.action === 'noop').map((a) => a.name))
-    ;({ datamodels, servers } = await observeDatamodels(project, up, { prune: opts.prune }))
   }
+  if (opts.datamodels === 'ensure' || opts.datamodels === 'none' || !Object.keys(project.datamodels).length) {
+    const plan = reconcile({ ...input, resources: opts.datamodels === 'ensure' ? datamodelSteps(project, undefined) : [] })
+    return { plan: { ...plan, datamodels: [] }, actual, notes, servers: [] }
+  }
+  // Only a database that runs, healthy and unchanged, can be compared with pulpo.yaml.
+  const services = reconcile(input)
+  const up = new Set(actual.filter((a) => a.state === 'running' && a.health !== 'unhealthy' && services.steps.find((c) => c.service === a.name)?.action === 'noop').map((a) => a.name))
+  const { datamodels, servers } = await observeDatamodels(project, up, { prune: opts.prune })
+  const plan = reconcile({ ...input, resources: datamodelSteps(project, datamodels) })
   return { plan: { ...plan, datamodels }, actual, notes, servers }
 }

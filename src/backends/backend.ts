@@ -1,5 +1,61 @@
 import type { Project } from '../config/types.js'
-import type { Actual, Plan } from '../plan/plan.js'
+import type { WaitCondition } from '../plan/conditions.js'
+import type { Actual, Plan, Step } from '../plan/plan.js'
+
+/**
+ * What a backend is: a few primitives on one service at a time. The orchestration — the order,
+ * the conditions dependents wait for, parallelism, skipping what depends on a failure, resource
+ * steps, progress — is the executor's (app/executor.ts), the same for every backend. Read
+ * docs/architecture.md with this file to add a backend.
+ */
+export interface Backend {
+  /** What runs now, in the planner's terms, plus notes worth telling (e.g. the supervisor is gone). */
+  observe(project: Project): Promise<{ actual: Actual[]; notes: string[] }>
+
+  /**
+   * Once before a plan is carried out, for what the backend needs first (the local supervisor
+   * running; the compose file written). May reject with a PulpoError: nothing has been done yet.
+   */
+  prepare(project: Project, plan: Plan, signal?: AbortSignal): Promise<void>
+
+  /**
+   * Stops one service (its dependents, if stopping too, are already stopped). `remove`: it is gone
+   * from the configuration, forget it (its container, its state); else it is started again next.
+   */
+  stop(project: Project, service: string, opts: { remove: boolean }): Promise<void>
+
+  /**
+   * Starts one service, created or with its new config (updated services were stopped before).
+   * Resolves once the start is under way — from then on it can be waited for — not once it is
+   * ready. Rejects with ServiceFailed when it cannot be started (a port held by another process).
+   */
+  start(project: Project, step: Step, opts: { signal?: AbortSignal; progress(text: string): void }): Promise<void>
+
+  /**
+   * Resolves once `condition` holds for the service (decide it with plan/conditions.ts `evaluate`),
+   * rejects with ServiceFailed once it cannot any more (exited, unhealthy, not ready in time).
+   */
+  waitFor(project: Project, service: string, condition: WaitCondition, signal?: AbortSignal): Promise<void>
+
+  /** The last lines of a service's output, shown under its failure. */
+  tail(project: Project, service: string): Promise<string[]>
+
+  /** Once after a plan was carried out, whatever its outcome (docker records the applied fingerprints). */
+  finish?(project: Project, plan: Plan): Promise<void>
+
+  /** Stops services (all when none are named), dependents first; `volumes` removes their data. */
+  down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<ServiceResult[]>
+
+  /** Prints merged logs; with `follow`, until the signal aborts. */
+  logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }): Promise<void>
+}
+
+/** A service that did not come up or could not be waited for: why, and what the user can do. */
+export class ServiceFailed extends Error {
+  constructor(readonly service: string, reason: string, readonly hints: string[] = []) {
+    super(reason)
+  }
+}
 
 /** How a service's turn in `up`/`down` went, as a command shows it. */
 export type ServiceResult =
@@ -12,26 +68,4 @@ export interface Progress {
   update(service: string, text: string): void
   /** A service's turn is over (reported as it happens, so the output follows the real order). */
   done(result: ServiceResult): void
-}
-
-export interface ApplyOptions {
-  progress: Progress
-  signal?: AbortSignal
-  /**
-   * Runs once a service is ready (started now or already running), before any dependent that waits
-   * for it to be healthy starts: where datamodels are initialised. A rejection fails the service.
-   */
-  afterReady?(service: string, progress: (text: string) => void): Promise<void>
-}
-
-/** What every backend does; commands talk only to this. */
-export interface Backend {
-  /** What runs now, in the planner's terms, plus notes worth telling (e.g. the supervisor is gone). */
-  observe(project: Project): Promise<{ actual: Actual[]; notes: string[] }>
-  /** Applies a plan: stops what goes or changes (dependents first), then starts in dependency order. */
-  apply(project: Project, plan: Plan, opts: ApplyOptions): Promise<ServiceResult[]>
-  /** Stops services (all when none are named), dependents first; `volumes` removes their data. */
-  down(project: Project, services: string[], opts: ApplyOptions & { volumes: boolean }): Promise<ServiceResult[]>
-  /** Prints merged logs; with `follow`, until the signal aborts. */
-  logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }): Promise<void>
 }

@@ -18,6 +18,7 @@ export default class Up extends PulpoCommand {
     const { flags, argv } = await this.parse(Up)
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const [{ applyPlan, failed, renderFailures }, { backendFor }, { applyDatamodels }, { planFor }, { ensureCompiled }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../compile/index.js'), import('../util/mask.js')])
+    const { planJson } = await import('../render/plan.js')
     const project = await this.loadProject(flags)
     const backend = backendFor(project)
     const json = this.jsonEnabled()
@@ -25,23 +26,22 @@ export default class Up extends PulpoCommand {
       const prune = flags['prune-indexes']
       // A runner of the compiled flows serves what run_cache/ holds: bring it up to date first.
       if (Object.values(project.services).some((s) => s.kind === 'prefect-serve')) ensureCompiled(project)
-      const { plan } = await planFor(project, backend, { only: argv as string[], datamodels: false })
+      const { plan } = await planFor(project, backend, { only: argv as string[], datamodels: 'ensure' })
       const datamodels: { applied: string[]; warnings: string[] } = { applied: [], warnings: [] }
-      // A database is prepared once it is healthy and before anything that waits for it starts.
-      const afterReady = async (service: string, progress: (text: string) => void) => {
-        if (project.services[service].kind !== 'mongodb') return
+      // A database's datamodels are applied once it is ready and before anything that waits for it to be healthy starts.
+      const resources = async (service: string, _steps: unknown, progress: (text: string) => void) => {
         const r = await applyDatamodels(project, service, { prune, progress })
         datamodels.applied.push(...r.applied)
         datamodels.warnings.push(...r.warnings)
       }
-      const results = await applyPlan(project, backend, plan, { json, signal, afterReady })
+      const results = await applyPlan(project, backend, plan, { json, signal, resources })
       if (failed(results)) process.exitCode = signal.aborted ? 130 : 1
-      if (json) return maskData({ ...plan, results, datamodels }, project.secrets)
+      if (json) return maskData({ ...planJson(plan), results, datamodels }, project.secrets)
       for (const a of datamodels.applied) this.log(chalk.dim(`datamodel ${a}`))
       for (const w of datamodels.warnings) this.logToStderr(chalk.yellow(`warning: datamodel ${w}`))
       const text = renderFailures(results)
       if (text) this.logToStderr(mask(text, project.secrets))
-      const changed = plan.changes.filter((c) => c.action !== 'noop').length
+      const changed = plan.steps.filter((c) => c.action !== 'noop').length
       if (signal.aborted) this.logToStderr(chalk.yellow('\ninterrupted: services started so far keep running; `pulpo up` continues, `pulpo down` stops them'))
       else if (!failed(results)) this.log(changed ? `${chalk.green('✔')} ${project.name} is up (${count(Object.keys(project.services).length, 'service')}, ${changed} changed)` : `${chalk.green('✔')} ${project.name} is up to date (${count(plan.summary.noop, 'service')} running)`)
     })

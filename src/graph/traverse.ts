@@ -52,7 +52,7 @@ export async function walk(opts: WalkOptions): Promise<Map<string, Outcome>> {
           await gate
         } catch (error) {
           const o = outcomes.get(dep)
-          throw new Skip(dep, o?.status === 'failed' || o?.status === 'skipped' ? `${dep} ${o.status === 'failed' ? 'failed' : 'was skipped'}` : `${dep}: ${(error as Error)?.message ?? error}`)
+          throw new Skip(dep, o?.status === 'failed' || o?.status === 'skipped' ? `${dep} ${o.status === 'failed' ? 'failed' : 'was not started'}` : `${dep}: ${(error as Error)?.message ?? error}`)
         }
       })
       const results = await Promise.allSettled(waits)

@@ -1,19 +1,65 @@
+import type { Condition } from './conditions.js'
+
 /** A plan's action is its own symbol, as in Terraform. */
 export const ACTIONS = { create: '+', update: '~', delete: '-', noop: ' ' } as const
 export type Action = keyof typeof ACTIONS
 
-export interface Change {
+/**
+ * Why a step is in the plan, as data (Terraform's typed plans, compose's Operation.Cause). The
+ * words come from one renderer (render/plan.ts), for people and for `--json`'s `reasons` alike.
+ */
+export type Reason =
+  /** Desired, and nothing of it runs. */
+  | { kind: 'absent' }
+  /** Desired running, observed otherwise (exited, with its code when known; stopped). */
+  | { kind: 'drift'; observed: Actual['state']; exitCode?: number | null }
+  /** Its config differs from what runs, in these fields (`env.MONGO_URL`, `command`...). */
+  | { kind: 'changed'; fields: string[] }
+  /** Restarted although unchanged: `pulpo restart` named it. */
+  | { kind: 'requested' }
+  /** A dependency it opted to restart with (`restart: true`) restarts. */
+  | { kind: 'dependency'; name: string }
+  /** It runs, and the environment no longer has it. */
+  | { kind: 'removed' }
+  /** A resource inside a service (a datamodel) differs from pulpo.yaml in these ways. */
+  | { kind: 'differs'; changes: string[] }
+  /** A resource whose state is not known before its service is ready: brought to pulpo.yaml then (idempotent). */
+  | { kind: 'ensure' }
+
+/** One service's step. */
+export interface Step {
   service: string
   action: Action
-  /** Why: `env.MONGO_URL changed`, `not running (exited with code 1)`, `dependency db restarts`. */
-  reasons: string[]
+  causes: Reason[]
+  /** What it waits for before it starts: each dependency with its condition (the plan's edges). */
+  after: Record<string, Condition>
+}
+
+/**
+ * A step on a resource that lives inside a service (a datamodel in a database; databases of a
+ * postgres service later): it runs once `service` is ready, and before any dependent of the
+ * service that waits for it to be healthy starts.
+ */
+export interface ResourceStep {
+  /** `datamodel:jobs`: the kind and the name, unique in the plan. */
+  id: string
+  kind: 'datamodel'
+  name: string
+  service: string
+  /** Where it is, for people: `db.jobs`. */
+  where?: string
+  action: Exclude<Action, 'create' | 'delete'>
+  causes: Reason[]
 }
 
 export interface Plan {
   project: string
   environment: string
   mode: string
-  changes: Change[]
+  /** One per service in scope, sorted by name. */
+  steps: Step[]
+  resources: ResourceStep[]
+  /** Counts of the service steps by action. */
   summary: Record<Action, number>
 }
 
@@ -22,7 +68,7 @@ export interface Desired {
   name: string
   hash: string
   fingerprint: Record<string, string>
-  dependsOn: Record<string, { restart: boolean; condition?: 'started' | 'healthy' | 'completed' }>
+  dependsOn: Record<string, { restart: boolean; condition?: Condition }>
 }
 
 /** What runs, as a backend observed it. */
@@ -38,12 +84,17 @@ export interface Actual {
   ports: number[]
   since?: string
   restarts: number
+  /** Why it is not running, when the backend knows (`gave up after 3 restarts`). */
+  failure?: string
 }
 
 export const isActive = (a: Actual | undefined) => a !== undefined && (a.state === 'running' || a.state === 'starting')
 
-export function summarize(changes: Change[]): Record<Action, number> {
+export function summarize(steps: Step[]): Record<Action, number> {
   const summary = { create: 0, update: 0, delete: 0, noop: 0 }
-  for (const c of changes) summary[c.action]++
+  for (const c of steps) summary[c.action]++
   return summary
 }
+
+/** Whether a step (re)starts its service: created, or updated (stopped, then started again). */
+export const starts = (s: Step) => s.action === 'create' || s.action === 'update'

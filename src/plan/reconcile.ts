@@ -1,5 +1,5 @@
 import { changedFields } from './hash.js'
-import { isActive, summarize, type Actual, type Change, type Desired, type Plan } from './plan.js'
+import { isActive, summarize, type Actual, type Desired, type Plan, type Reason, type ResourceStep, type Step } from './plan.js'
 
 export interface ReconcileInput {
   project: string
@@ -11,6 +11,8 @@ export interface ReconcileInput {
   only?: string[]
   /** Services to restart even if unchanged (`pulpo restart`). */
   restart?: string[]
+  /** Steps on resources inside services (datamodels), planned by their own observer. */
+  resources?: ResourceStep[]
 }
 
 /**
@@ -24,7 +26,7 @@ export function reconcile(input: ReconcileInput): Plan {
   const actual = new Map(input.actual.map((a) => [a.name, a]))
   const desired = new Map(input.desired.map((d) => [d.name, d]))
   const scope = input.only ? closure(input.only, desired) : new Set(desired.keys())
-  const changes = new Map<string, Change>()
+  const changes = new Map<string, Step>()
   // Jobs: what something waits for to complete. A server that exited 0 (many do on SIGTERM) is drift.
   const jobs = new Set(input.desired.flatMap((d) => Object.entries(d.dependsOn).filter(([, o]) => o.condition === 'completed').map(([n]) => n)))
 
@@ -34,17 +36,17 @@ export function reconcile(input: ReconcileInput): Plan {
     // A job that ran to completion with this very config has done its work (unless a restart of
     // it is asked for: `pulpo restart job` runs it again).
     if (a?.state === 'exited' && a.exitCode === 0 && a.hash === d.hash && jobs.has(d.name) && !input.restart?.includes(d.name)) {
-      changes.set(d.name, { service: d.name, action: 'noop', reasons: [] })
+      changes.set(d.name, { service: d.name, action: 'noop', causes: [], after: after(d) })
       continue
     }
     if (!isActive(a)) {
-      changes.set(d.name, { service: d.name, action: 'create', reasons: [notRunning(a)] })
+      changes.set(d.name, { service: d.name, action: 'create', causes: [notRunning(a)], after: after(d) })
       continue
     }
     const fields = a!.fingerprint ? changedFields(a!.fingerprint, d.fingerprint) : a!.hash !== d.hash ? ['config'] : []
-    if (fields.length) changes.set(d.name, { service: d.name, action: 'update', reasons: fields.map((f) => `${f} changed`) })
-    else if (input.restart?.includes(d.name)) changes.set(d.name, { service: d.name, action: 'update', reasons: ['restart requested'] })
-    else changes.set(d.name, { service: d.name, action: 'noop', reasons: [] })
+    if (fields.length) changes.set(d.name, { service: d.name, action: 'update', causes: [{ kind: 'changed', fields }], after: after(d) })
+    else if (input.restart?.includes(d.name)) changes.set(d.name, { service: d.name, action: 'update', causes: [{ kind: 'requested' }], after: after(d) })
+    else changes.set(d.name, { service: d.name, action: 'noop', causes: [], after: after(d) })
   }
 
   // Cascade restarts to dependents that asked for it, until nothing more changes.
@@ -55,7 +57,7 @@ export function reconcile(input: ReconcileInput): Plan {
       if (!c || c.action !== 'noop') continue
       const dep = Object.entries(d.dependsOn).find(([name, opt]) => opt.restart && (changes.get(name)?.action === 'update' || changes.get(name)?.action === 'create'))
       if (dep) {
-        changes.set(d.name, { service: d.name, action: 'update', reasons: [`dependency ${dep[0]} restarts`] })
+        changes.set(d.name, { service: d.name, action: 'update', causes: [{ kind: 'dependency', name: dep[0] }], after: after(d) })
         changed = true
       }
     }
@@ -64,18 +66,21 @@ export function reconcile(input: ReconcileInput): Plan {
   if (!input.only) {
     for (const a of input.actual) {
       if (desired.has(a.name) || !isActive(a)) continue
-      changes.set(a.name, { service: a.name, action: 'delete', reasons: ['not in the configuration of this environment'] })
+      changes.set(a.name, { service: a.name, action: 'delete', causes: [{ kind: 'removed' }], after: {} })
     }
   }
 
-  const list = [...changes.values()].sort((x, y) => x.service.localeCompare(y.service))
-  return { project: input.project, environment: input.environment, mode: input.mode, changes: list, summary: summarize(list) }
+  const steps = [...changes.values()].sort((x, y) => x.service.localeCompare(y.service))
+  // A resource's step belongs to the plan when its service is in it (and is not going away).
+  const resources = (input.resources ?? []).filter((r) => changes.get(r.service) && changes.get(r.service)!.action !== 'delete').sort((x, y) => x.id.localeCompare(y.id))
+  return { project: input.project, environment: input.environment, mode: input.mode, steps, resources, summary: summarize(steps) }
 }
 
-function notRunning(a: Actual | undefined): string {
-  if (!a || a.state === 'absent') return 'not running'
-  if (a.state === 'exited') return a.exitCode === undefined || a.exitCode === null ? 'not running (exited)' : `not running (exited with code ${a.exitCode})`
-  return `not running (${a.state})`
+const after = (d: Desired): Step['after'] => Object.fromEntries(Object.entries(d.dependsOn).map(([name, o]) => [name, o.condition ?? 'started']))
+
+function notRunning(a: Actual | undefined): Reason {
+  if (!a || a.state === 'absent') return { kind: 'absent' }
+  return { kind: 'drift', observed: a.state, ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}) }
 }
 
 /** The named services and everything they depend on, transitively. */

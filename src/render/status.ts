@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import type { Actual, Plan } from '../plan/plan.js'
+import { reasonsOf } from './plan.js'
 
 /** One row of `pulpo status`: the contract's JSON shape, plus what a person wants to see. */
 export interface StatusRow {
@@ -21,7 +22,7 @@ export interface StatusRow {
 /** Desired vs actual for every service, desired or running, with the action `up` would take. */
 export function statusRows(desiredNames: string[], actual: Actual[], plan: Plan, now = Date.now()): StatusRow[] {
   const byName = new Map(actual.map((a) => [a.name, a]))
-  const changes = new Map(plan.changes.map((c) => [c.service, c]))
+  const changes = new Map(plan.steps.map((c) => [c.service, c]))
   const names = [...new Set([...desiredNames, ...actual.map((a) => a.name)])].sort()
   return names.map((name) => {
     const a = byName.get(name)
@@ -33,7 +34,7 @@ export function statusRows(desiredNames: string[], actual: Actual[], plan: Plan,
       actual: a?.state ?? 'absent',
       health: running ? a!.health : 'unknown',
       action: c?.action ?? 'noop',
-      reasons: c?.reasons ?? [],
+      reasons: c ? reasonsOf(c) : [],
       ...(a?.pid ? { pid: a.pid } : {}),
       ...(a?.containerId ? { container: a.containerId } : {}),
       ports: a?.ports ?? [],

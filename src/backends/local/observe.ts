@@ -59,5 +59,6 @@ export function toActual(v: ServiceView): Actual {
     ports: v.port !== undefined && (state === 'running' || state === 'starting') ? [v.port] : [],
     ...(v.startedAt && (state === 'running' || state === 'starting') ? { since: v.startedAt } : {}),
     restarts: v.restarts,
+    ...(v.failure ? { failure: v.failure } : {}),
   }
 }

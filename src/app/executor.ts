@@ -1,0 +1,141 @@
+import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backends/backend.js'
+import type { Project } from '../config/types.js'
+import { walk, type Outcome } from '../graph/traverse.js'
+import type { Plan, ResourceStep } from '../plan/plan.js'
+
+export interface ExecuteOptions {
+  progress: Progress
+  signal?: AbortSignal
+  /**
+   * Carries out the resource steps of one service (its datamodels), once it is ready and before
+   * any dependent that waits for it to be healthy starts. A rejection fails the service.
+   */
+  resources?(service: string, steps: ResourceStep[], progress: (text: string) => void): Promise<void>
+}
+
+/**
+ * Carries out a plan with any backend: the one walk (compose's plan_executor + convergence).
+ *
+ * 1. What goes away or changes is stopped, dependents first, independent services together.
+ * 2. What is desired is walked in dependency order with the one graph walker: a service starts as
+ *    soon as each dependency meets the condition it waits for (started, healthy — and its
+ *    resource steps done —, completed), then is waited for until ready; its resource steps follow.
+ *    A service left running (noop) waits for nothing. A failure skips what depends on it.
+ * 3. A service that was started and is already gone again (no probe to catch it) did not come up.
+ */
+export async function execute(project: Project, backend: Backend, plan: Plan, opts: ExecuteOptions): Promise<ServiceResult[]> {
+  const steps = new Map(plan.steps.map((s) => [s.service, s]))
+  const resources = (service: string) => plan.resources.filter((r) => r.service === service && r.action !== 'noop')
+  const results: ServiceResult[] = []
+  const tail = (service: string) => backend.tail(project, service).catch(() => [])
+  await backend.prepare(project, plan, opts.signal)
+  try {
+    // 1. Stop, dependents first; only what goes away is reported as finished here.
+    const stopping = plan.steps.filter((s) => s.action === 'delete' || s.action === 'update').map((s) => s.service)
+    const stopped = await stopInOrder(stopping, (n) => Object.keys(steps.get(n)!.after), opts.progress, (n) => backend.stop(project, n, { remove: steps.get(n)!.action === 'delete' }), (n) => steps.get(n)!.action === 'delete')
+    for (const n of stopping.filter((s) => steps.get(s)!.action === 'delete')) results.push(await toResult(n, 'delete', stopped.get(n)!, 0, tail))
+
+    // 2. Start in dependency order.
+    const starting = plan.steps.filter((s) => s.action !== 'delete')
+    const began = new Map<string, number>()
+    // Resolved once the backend has the start under way: only then can the service be waited for.
+    const requested = new Map(starting.map((s) => [s.service, deferred()]))
+    // Resolved once a service is ready and its resource steps are done: what `healthy` waits for.
+    const prepared = new Map(starting.map((s) => [s.service, deferred()]))
+    const prepare = async (n: string) => {
+      const mine = resources(n)
+      if (mine.length && opts.resources) await opts.resources(n, mine, (text) => opts.progress.update(n, text))
+      prepared.get(n)!.resolve()
+    }
+    const outcomes = await walk({
+      nodes: starting.map((s) => s.service),
+      direction: 'up',
+      signal: opts.signal,
+      dependsOn: (n) => Object.keys(steps.get(n)!.after),
+      gate: async (n, dep, visited) => {
+        // A service left running is not held back by its dependencies.
+        if (steps.get(n)!.action === 'noop') return
+        const condition = steps.get(n)!.after[dep]
+        // A dependency that fails fails its dependents at once, whatever they wait for.
+        const failed = visited.then(() => new Promise<never>(() => {}))
+        if (steps.get(dep)!.action !== 'noop') {
+          opts.progress.update(n, `waiting for ${dep} (${condition})`)
+          await Promise.race([requested.get(dep)!.promise, failed])
+        }
+        await Promise.race([backend.waitFor(project, dep, condition, opts.signal), failed])
+        if (condition === 'healthy') await Promise.race([prepared.get(dep)!.promise, failed])
+      },
+      visit: async (n) => {
+        const step = steps.get(n)!
+        if (step.action === 'noop') {
+          // Its resources are brought up to date too, once it answers.
+          if (resources(n).length && opts.resources) {
+            await backend.waitFor(project, n, 'ready', opts.signal)
+            await prepare(n)
+          }
+          return prepared.get(n)!.resolve()
+        }
+        began.set(n, Date.now())
+        try {
+          opts.progress.update(n, 'starting')
+          await backend.start(project, step, { signal: opts.signal, progress: (text) => opts.progress.update(n, text) })
+          requested.get(n)!.resolve()
+          const probe = project.services[n]?.ready
+          if (probe) opts.progress.update(n, `waiting until ready (${probe.kind})`)
+          await backend.waitFor(project, n, 'ready', opts.signal)
+          await prepare(n)
+        } catch (e) {
+          opts.progress.done(await toResult(n, step.action, { status: 'failed', error: e }, 0, tail))
+          throw e
+        }
+        opts.progress.done({ service: n, status: 'done', action: step.action, ms: Date.now() - began.get(n)! })
+      },
+    })
+
+    // 3. A service without a probe counts as up once started; one that already died did not come up.
+    const gone = new Map((await backend.observe(project).catch(() => ({ actual: [] }))).actual.filter((a) => a.state === 'exited' && a.exitCode !== 0 && a.exitCode !== undefined).map((a) => [a.name, a]))
+    for (const s of starting) {
+      let o = outcomes.get(s.service)!
+      const a = gone.get(s.service)
+      if (o.status === 'done' && s.action !== 'noop' && a) o = { status: 'failed', error: new Error(a.failure ?? `exited with code ${a.exitCode}`) }
+      results.push(await toResult(s.service, s.action, o, Date.now() - (began.get(s.service) ?? Date.now()), tail))
+    }
+    return results
+  } finally {
+    await backend.finish?.(project, plan)
+  }
+}
+
+/**
+ * Stops services in reverse dependency order (dependents first), independent ones together;
+ * `report` says which stops are shown as finished rows (the others are restarts in progress).
+ */
+export async function stopInOrder(names: string[], dependsOn: (n: string) => string[], progress: Progress, stop: (n: string) => Promise<void>, report: (n: string) => boolean = () => true): Promise<Map<string, Outcome>> {
+  if (!names.length) return new Map()
+  return walk({
+    nodes: names,
+    direction: 'down',
+    dependsOn,
+    visit: async (n) => {
+      progress.update(n, 'stopping')
+      await stop(n)
+      if (report(n)) progress.done({ service: n, status: 'done', action: 'stop', ms: 0 })
+    },
+  })
+}
+
+/** A service's outcome as a result; a failure comes with its last log lines and its hints. */
+export async function toResult(service: string, action: string, o: Outcome, ms: number, tail: (service: string) => Promise<string[]>): Promise<ServiceResult> {
+  if (o.status === 'done') return { service, status: 'done', action, ms }
+  if (o.status === 'skipped') return { service, status: 'skipped', action, reason: o.reason === 'interrupted' ? 'interrupted' : `not started: ${o.reason}` }
+  const e = o.error as Error
+  // What the user can do about it (a port held by another process: who holds it).
+  const hints = e instanceof ServiceFailed && e.hints.length ? { hints: e.hints } : {}
+  return { service, status: 'failed', action, reason: e?.message ?? String(o.error), logs: await tail(service), ...hints }
+}
+
+function deferred() {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, resolve }
+}
