@@ -20,7 +20,8 @@ export interface ExecuteOptions {
  * 2. What is desired is walked in dependency order with the one graph walker: a service starts as
  *    soon as each dependency meets the condition it waits for (started, healthy — and its
  *    resource steps done —, completed), then is waited for until ready; its resource steps follow.
- *    A service left running (noop) waits for nothing. A failure skips what depends on it.
+ *    A service left running (noop) waits for nothing, and is waited for until ready. A failure
+ *    skips what depends on it.
  * 3. A service that was started and is already gone again (no probe to catch it) did not come up.
  */
 export async function execute(project: Project, backend: Backend, plan: Plan, opts: ExecuteOptions): Promise<ServiceResult[]> {
@@ -68,12 +69,10 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
       visit: async (n) => {
         const step = steps.get(n)!
         if (step.action === 'noop') {
-          // Its resources are brought up to date too, once it answers.
-          if (resources(n).length && opts.resources) {
-            await backend.waitFor(project, n, 'ready', opts.signal)
-            await prepare(n)
-          }
-          return prepared.get(n)!.resolve()
+          // Left running, it is still waited for until ready (an up that finds it starting does not
+          // call it up before it is), and its resources are brought up to date once it answers.
+          await backend.waitFor(project, n, 'ready', opts.signal)
+          return prepare(n)
         }
         began.set(n, Date.now())
         try {

@@ -221,9 +221,9 @@ describe('the executor', () => {
     assert.equal(results, '- api (create): not started: db failed\n✖ db (create): port 1 is already in use [hint: stop what holds it]\n- web (create): not started: api was not started')
   })
 
-  test('a service left running waits for nothing and is not started', async () => {
+  test('a service left running waits for nothing and is not started, but is waited for until ready', async () => {
     const { log, results } = await run(plan({ desired: desired('db:\napi: db(healthy)'), actual: [running('api')] }), new FakeBackend())
-    assert.deepEqual(log, ['prepare', 'start db', 'ready db', 'finish'])
+    assert.deepEqual(log, ['prepare', 'start db', 'ready api', 'ready db', 'finish'])
     assert.equal(results, '✔ api (noop)\n✔ db (create)')
   })
 
