@@ -63,7 +63,14 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
           opts.progress.update(n, `waiting for ${dep} (${condition})`)
           await Promise.race([requested.get(dep)!.promise, failed])
         }
-        await Promise.race([backend.waitFor(project, dep, condition, opts.signal), failed])
+        try {
+          await Promise.race([backend.waitFor(project, dep, condition, opts.signal), failed])
+        } catch (e) {
+          // The dependency's own turn sees the same failure: let it be decided first, so that the
+          // dependent is said to be skipped because its dependency failed.
+          await visited.catch(() => {})
+          throw e
+        }
         if (condition === 'healthy') await Promise.race([prepared.get(dep)!.promise, failed])
       },
       visit: async (n) => {
