@@ -28,6 +28,22 @@ export function osaDistance(a: string, b: string, max = Infinity): number {
   return prev[b.length]
 }
 
+const lowered = new WeakMap<readonly string[], string[]>()
+
+/**
+ * The candidates in lower case, computed once per list: one list of a thousand services serves a
+ * thousand problems. (A list grown since is computed again; callers do not edit lists in place.)
+ */
+function lowerCase(candidates: Iterable<string>): { names: readonly string[]; lower: readonly string[] } {
+  const names = Array.isArray(candidates) ? (candidates as readonly string[]) : [...candidates]
+  let lower = lowered.get(names)
+  if (!lower || lower.length !== names.length) {
+    lower = names.map((c) => c.toLowerCase())
+    lowered.set(names, lower)
+  }
+  return { names, lower }
+}
+
 /**
  * The candidate closest to `word`, if it is close enough to be a plausible typo: within a third of
  * the word's length (at least 1, at most 3 edits), or differing only in case.
@@ -37,8 +53,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestDistance = Infinity
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)))
   const lower = word.toLowerCase()
-  for (const candidate of candidates) {
-    const c = candidate.toLowerCase()
+  const { names, lower: lowerNames } = lowerCase(candidates)
+  for (let i = 0; i < names.length; i++) {
+    const candidate = names[i]
+    const c = lowerNames[i]
     if (c === lower) return candidate
     // `TERM` for `SIGTERM`: a prefix or suffix left out is a typo too.
     if (word.length >= 3 && (c.endsWith(lower) || c.startsWith(lower))) return candidate
