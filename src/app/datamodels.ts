@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MongoClient } from 'mongodb'
 import type { Project } from '../config/types.js'
+import { KINDS } from '../kinds/kinds.js'
 import { hostOf, urlAuthority } from '../probes/probe.js'
 import { diffModel, modelSpecs, pending, type ModelSpec } from '../mongo/models.js'
 import { allSupported, applyChanges, capabilities, connect, observeModel, serverVersion, unsupported, type Capabilities } from '../mongo/server.js'
@@ -28,7 +29,7 @@ export interface ServerView {
 
 /** Where a mongodb service answers from this machine. The URL carries no credentials. */
 export function mongoUrl(project: Project, service: string): string {
-  const port = project.services[service].port ?? 27017
+  const port = project.services[service].port ?? KINDS.mongodb.defaultPort!
   return `mongodb://${urlAuthority(hostOf(project), port)}/?directConnection=true`
 }
 

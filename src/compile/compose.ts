@@ -1,19 +1,14 @@
 import { basename, relative } from 'node:path'
 import { stringify } from 'yaml'
+import type { Kind } from '../config/model.js'
 import type { Probe, Project, Service } from '../config/types.js'
+import { KINDS } from '../kinds/kinds.js'
 import { SECRET_NAME } from '../util/mask.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
 import type { GeneratedFile } from './prefect.js'
 
 export const COMPOSE_FILE = 'docker-compose.yml'
 export const LABEL = { project: 'dev.pulpo.project', service: 'dev.pulpo.service', hash: 'dev.pulpo.config-hash' } as const
-
-/** Images of the built-in kinds in docker mode (a service's `image:` overrides them). */
-export const KIND_IMAGES: Record<string, string> = { mongodb: 'mongo:7', prefect: 'prefecthq/prefect:3-latest', 'prefect-serve': 'prefecthq/prefect:3-latest' }
-/** Where a kind keeps its data inside the container (a named volume when `persist: true`). */
-const DATA_DIRS: Record<string, string> = { mongodb: '/data/db', prefect: '/root/.prefect', process: '/data', 'prefect-serve': '/data' }
-/** Where the project's run_cache/ and python_path directories appear inside a prefect-serve container. */
-export const CONTAINER_PROJECT = '/pulpo'
 
 const CONDITIONS = { started: 'service_started', healthy: 'service_healthy', completed: 'service_completed_successfully' } as const
 
@@ -46,12 +41,10 @@ const MONGO_CHECK = [
   TCP_CHECK,
 ].join('; ')
 
-/** A prefect-serve container says it has registered its deployments by this file (see _serve.py). */
-export const SERVE_READY_FILE = '/tmp/pulpo-serve-ready'
-
-function healthcheck(probe: Probe, kind: string): { test: string[]; interval: string; timeout: string; retries: number; start_period: string } | undefined {
+function healthcheck(probe: Probe, kind: Kind): { test: string[]; interval: string; timeout: string; retries: number; start_period: string } | undefined {
   const timing = { interval: seconds(probe.intervalMs), timeout: seconds(Math.max(probe.intervalMs, 5000)), retries: 3, start_period: seconds(probe.timeoutMs) }
-  if (kind === 'prefect-serve') return { test: ['CMD', 'test', '-f', SERVE_READY_FILE], ...timing }
+  const own = KINDS[kind].healthcheck
+  if (own) return { test: own, ...timing }
   switch (probe.kind) {
     case 'http':
       return { test: ['CMD-SHELL', HTTP_CHECK], ...timing }
@@ -75,9 +68,7 @@ export function hasHealthcheck(s: Service): boolean {
 
 function command(s: Service): string[] | undefined {
   if (s.command !== undefined) return (typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command).map(esc)
-  if (s.kind === 'prefect') return ['prefect', 'server', 'start', '--host', '0.0.0.0', '--port', String(s.port ?? 4200)]
-  if (s.kind === 'prefect-serve') return ['python', `${CONTAINER_PROJECT}/run_cache/orchestration/_serve.py`]
-  return undefined
+  return KINDS[s.kind].containerCommand?.(s)
 }
 
 /** Variables whose values stay out of the file: the file says `${PULPO_SECRET_...}` and pulpo passes the value. */
@@ -90,12 +81,8 @@ function environment(s: Service, project: Project, probe: Probe | undefined, sec
   const values: Record<string, string> = { ...s.env }
   if (probe && probe.kind !== 'log' && probe.kind !== 'exec') values.PULPO_PROBE_PORT = String(probe.kind === 'tcp' || probe.kind === 'http' || probe.kind === 'mongodb' ? probe.port : '')
   if (probe?.kind === 'http') values.PULPO_PROBE_PATH = probe.path
-  if (s.kind === 'prefect-serve') {
-    values.PYTHONPATH = [`${CONTAINER_PROJECT}/run_cache`, ...project.pythonPath.map((p) => `${CONTAINER_PROJECT}/${relative(project.dir, p) || '.'}`)].join(':')
-    values.PREFECT_RESULTS_PERSIST_BY_DEFAULT = 'true'
-    values.PULPO_READY_FILE = SERVE_READY_FILE
-  }
-  if (s.persist) values.PULPO_DATA_DIR = DATA_DIRS[s.kind]
+  Object.assign(values, KINDS[s.kind].containerEnv?.(s, project))
+  if (s.persist) values.PULPO_DATA_DIR = KINDS[s.kind].containerDataDir
   for (const key of Object.keys(values).sort()) {
     const value = values[key]
     if (SECRET_NAME.test(key) || project.secrets.some((secret) => secret.length >= 3 && value.includes(secret))) {
@@ -113,13 +100,13 @@ function composeService(s: Service, project: Project, composeDir: string, secret
   const check = probe ? healthcheck(probe, s.kind) : undefined
   const rel = (p: string) => relative(composeDir, p) || '.'
   const build = s.build ? { context: rel(s.build.context), ...(s.build.dockerfile ? { dockerfile: s.build.dockerfile } : {}), ...(s.build.args ? { args: Object.fromEntries(Object.entries(s.build.args).map(([k, v]) => [k, esc(v)])) } : {}) } : undefined
-  const image = s.image ?? (build ? undefined : KIND_IMAGES[s.kind])
+  const image = s.image ?? (build ? undefined : KINDS[s.kind].image)
   const cmd = command(s)
   const deps = Object.entries(s.dependsOn).sort(([a], [b]) => a.localeCompare(b))
   const policy = s.restart.policy === 'on-failure' && s.restart.maxRestarts !== undefined ? `on-failure:${s.restart.maxRestarts}` : s.restart.policy
   const volumes = [
-    ...(s.persist ? [`${s.name}-data:${DATA_DIRS[s.kind]}`] : []),
-    ...(s.kind === 'prefect-serve' ? [`${rel(project.dir)}/run_cache:${CONTAINER_PROJECT}/run_cache:ro`, ...project.pythonPath.map((p) => `${rel(p)}:${CONTAINER_PROJECT}/${relative(project.dir, p) || '.'}:ro`)] : []),
+    ...(s.persist ? [`${s.name}-data:${KINDS[s.kind].containerDataDir}`] : []),
+    ...(KINDS[s.kind].containerVolumes?.(s, project, rel) ?? []),
   ]
   return {
     ...(image ? { image: esc(image) } : {}),

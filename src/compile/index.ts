@@ -5,7 +5,9 @@ import { PulpoError } from '../errors.js'
 import { compileCompose } from './compose.js'
 import { compilePrefect, type FlowEntry, type GeneratedFile } from './prefect.js'
 
-export const RUN_CACHE = 'run_cache'
+import { RUN_CACHE } from '../project/paths.js'
+
+export { RUN_CACHE }
 
 /**
  * Everything `pulpo compile` generates for a project's environment (pure): the Prefect flows, and

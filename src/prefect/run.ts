@@ -5,6 +5,7 @@ import type { Backend } from '../backends/backend.js'
 import { ensureCompiled, RUN_CACHE } from '../compile/index.js'
 import type { FlowEntry } from '../compile/prefect.js'
 import type { Project } from '../config/types.js'
+import { KINDS } from '../kinds/kinds.js'
 import { PulpoError } from '../errors.js'
 import { hostOf, urlAuthority } from '../probes/probe.js'
 import { didYouMean } from '../util/didyoumean.js'
@@ -153,7 +154,7 @@ export async function prefectApiUrl(project: Project, backend: Backend): Promise
   const { actual } = await backend.observe(project)
   const a = actual.find((x) => x.name === prefect.name)
   if (!a || a.state !== 'running' || a.health === 'unhealthy') return undefined
-  return `http://${urlAuthority(hostOf(project), prefect.port ?? 4200)}/api`
+  return `http://${urlAuthority(hostOf(project), prefect.port ?? KINDS.prefect.defaultPort!)}/api`
 }
 
 /**

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+/** Where generated files go, under the project's directory (`pulpo compile`). */
+export const RUN_CACHE = 'run_cache'
+
 /** Where pulpo keeps a project's local state: everything under <project>/.pulpo/. */
 export class StateDir {
   readonly root: string
