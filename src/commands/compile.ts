@@ -11,8 +11,8 @@ export default class Compile extends PulpoCommand {
   async run() {
     const { flags } = await this.parse(Compile)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ compileProject, RUN_CACHE, syncRunCache }, { loadProject }] = await Promise.all([import('../compile/index.js'), import('../config/load.js')])
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const { compileProject, RUN_CACHE, syncRunCache } = await import('../compile/index.js')
+    const project = await this.loadProject(flags)
     const { files, flows } = compileProject(project)
     const r = syncRunCache(project.dir, files, { check: flags.check })
     const stale = r.written.length + r.removed.length > 0

@@ -16,8 +16,8 @@ export default class PlanCommand extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(PlanCommand)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ backendFor }, { planFor }, { loadProject }, { planJson, renderPlan }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../render/plan.js')])
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const [{ backendFor }, { planFor }, { planJson, renderPlan }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../render/plan.js')])
+    const project = await this.loadProject(flags)
     const { plan, notes } = await planFor(project, backendFor(project), { only: argv as string[], prune: flags['prune-indexes'] })
     const changes = plan.summary.create + plan.summary.update + plan.summary.delete + plan.datamodels.filter((m) => m.state === 'drifted').length
     if (flags['detailed-exitcode'] && changes) process.exitCode = 2

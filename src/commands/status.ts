@@ -9,8 +9,8 @@ export default class Status extends PulpoCommand {
   async run() {
     const { flags } = await this.parse(Status)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ backendFor }, { planFor }, { loadProject }, { renderDatabases, renderStatus, statusRows }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../config/load.js'), import('../render/status.js')])
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const [{ backendFor }, { planFor }, { renderDatabases, renderStatus, statusRows }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../render/status.js')])
+    const project = await this.loadProject(flags)
     const { plan, actual, notes, servers } = await planFor(project, backendFor(project))
     const rows = statusRows(Object.keys(project.services), actual, plan)
     const datamodels = plan.datamodels

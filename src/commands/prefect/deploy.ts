@@ -13,14 +13,13 @@ export default class PrefectDeploy extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(PrefectDeploy)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ backendFor }, { compileProject }, { loadProject }, { PulpoError }, { deployFlows, findFlow, prefectApiUrl }] = await Promise.all([
+    const [{ backendFor }, { compileProject }, { PulpoError }, { deployFlows, findFlow, prefectApiUrl }] = await Promise.all([
       import('../../app/backends.js'),
       import('../../compile/index.js'),
-      import('../../config/load.js'),
       import('../../errors.js'),
       import('../../prefect/run.js'),
     ])
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const project = await this.loadProject(flags)
     const all = compileProject(project).flows
     const flows = (argv as string[]).length ? (argv as string[]).map((n) => findFlow(all, n)) : all
     if (!flows.length) throw new PulpoError('no-flows', 'pulpo.yaml declares no operations: there is nothing to deploy')

@@ -8,8 +8,8 @@ export default class PrefectFlows extends PulpoCommand {
   async run() {
     const { flags } = await this.parse(PrefectFlows)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ compileProject }, { loadProject }] = await Promise.all([import('../../compile/index.js'), import('../../config/load.js')])
-    const { flows } = compileProject(loadProject({ config: flags.config, env: flags.env }))
+    const { compileProject } = await import('../../compile/index.js')
+    const { flows } = compileProject(await this.loadProject(flags))
     if (this.jsonEnabled()) return { flows }
     if (!flows.length) return this.log('no flows: pulpo.yaml declares no operations')
     for (const f of flows) {

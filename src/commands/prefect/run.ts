@@ -16,15 +16,14 @@ export default class PrefectRun extends PulpoCommand {
   async run() {
     const { args, flags } = await this.parse(PrefectRun)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ backendFor }, { compileProject }, { loadProject }, { mask, maskData }, { findFlow, flowParameters, prefectApiUrl, runFlow }] = await Promise.all([
+    const [{ backendFor }, { compileProject }, { mask, maskData }, { findFlow, flowParameters, prefectApiUrl, runFlow }] = await Promise.all([
       import('../../app/backends.js'),
       import('../../compile/index.js'),
-      import('../../config/load.js'),
       import('../../util/mask.js'),
       import('../../prefect/run.js'),
     ])
     const { PulpoError } = await import('../../errors.js')
-    const project = loadProject({ config: flags.config, env: flags.env })
+    const project = await this.loadProject(flags)
     const flow = findFlow(compileProject(project).flows, args.flow)
     const params = flowParameters(flow, flags.params, flags.param)
     const apiUrl = await prefectApiUrl(project, backendFor(project))
