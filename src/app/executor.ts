@@ -28,13 +28,19 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
   const steps = new Map(plan.steps.map((s) => [s.service, s]))
   const resources = (service: string) => plan.resources.filter((r) => r.service === service && r.action !== 'noop')
   const results: ServiceResult[] = []
+  // Jobs: what something waits for to complete. `up` waits for a job to complete, not merely to
+  // start, so that one that exits non-zero is a failure and one that exits 0 is said to be done.
+  const jobs = new Set(Object.values(project.services).flatMap((s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === 'completed').map(([d]) => d)))
   const tail = (service: string) => backend.tail(project, service).catch(() => [])
   await backend.prepare(project, plan, opts.signal)
   try {
     // 1. Stop, dependents first; only what goes away is reported as finished here.
     const stopping = plan.steps.filter((s) => s.action === 'delete' || s.action === 'update').map((s) => s.service)
     const stopped = await stopInOrder(stopping, (n) => Object.keys(steps.get(n)!.after), opts.progress, (n) => backend.stop(project, n, { remove: steps.get(n)!.action === 'delete' }), (n) => steps.get(n)!.action === 'delete')
-    for (const n of stopping.filter((s) => steps.get(s)!.action === 'delete')) results.push(await toResult(n, 'delete', stopped.get(n)!, 0, tail))
+    for (const n of stopping.filter((s) => steps.get(s)!.action === 'delete')) {
+      const r = await toResult(n, 'delete', stopped.get(n)!, 0, tail)
+      results.push(r.status === 'done' ? { ...r, outcome: 'stopped' } : r)
+    }
 
     // 2. Start in dependency order.
     const starting = plan.steps.filter((s) => s.action !== 'delete')
@@ -87,14 +93,15 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
           await backend.start(project, step, { signal: opts.signal, progress: (text) => opts.progress.update(n, text) })
           requested.get(n)!.resolve()
           const probe = project.services[n]?.ready
-          if (probe) opts.progress.update(n, `waiting until ready (${probe.kind})`)
-          await backend.waitFor(project, n, 'ready', opts.signal)
+          if (jobs.has(n)) opts.progress.update(n, 'running until it completes')
+          else if (probe) opts.progress.update(n, `waiting until ready (${probe.kind})`)
+          await backend.waitFor(project, n, jobs.has(n) ? 'completed' : 'ready', opts.signal)
           await prepare(n)
         } catch (e) {
           opts.progress.done(await toResult(n, step.action, { status: 'failed', error: e }, 0, tail))
           throw e
         }
-        opts.progress.done({ service: n, status: 'done', action: step.action, ms: Date.now() - began.get(n)! })
+        opts.progress.done({ service: n, status: 'done', action: step.action, ms: Date.now() - began.get(n)!, outcome: jobs.has(n) ? 'completed' : 'ready' })
       },
     })
 
@@ -104,7 +111,8 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
       let o = outcomes.get(s.service)!
       const a = gone.get(s.service)
       if (o.status === 'done' && s.action !== 'noop' && a) o = { status: 'failed', error: new Error(a.failure ?? `exited with code ${a.exitCode}`) }
-      results.push(await toResult(s.service, s.action, o, Date.now() - (began.get(s.service) ?? Date.now()), tail))
+      const r = await toResult(s.service, s.action, o, Date.now() - (began.get(s.service) ?? Date.now()), tail)
+      results.push(r.status === 'done' ? { ...r, outcome: jobs.has(s.service) ? 'completed' : 'ready' } : r)
     }
     return results
   } finally {

@@ -59,7 +59,8 @@ export class ServiceFailed extends Error {
 
 /** How a service's turn in `up`/`down` went, as a command shows it. */
 export type ServiceResult =
-  | { service: string; status: 'done'; action: string; ms: number }
+  /** `outcome`: what happened, in a word (`ready`, `completed`, `stopped`); default the progress's verb. */
+  | { service: string; status: 'done'; action: string; ms: number; outcome?: 'ready' | 'completed' | 'stopped' }
   | { service: string; status: 'failed'; action: string; reason: string; logs: string[]; hints?: string[] }
   | { service: string; status: 'skipped'; action: string; reason: string }
 

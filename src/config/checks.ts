@@ -5,7 +5,7 @@ import type { Problem } from '../errors.js'
 import { findCycles } from '../graph/dag.js'
 import { closest, didYouMean, someNames } from '../util/didyoumean.js'
 import { environmentNames, modeOf, servicesIn } from './environments.js'
-import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, PROBE_KINDS, type RawService } from './model.js'
+import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, namesProbe, PROBE_KINDS, type RawService } from './model.js'
 import { problem, type Check, type CheckContext, type Path } from './check-context.js'
 import { checkOperations, checkParamConsistency, checkStandaloneInputs } from './checks-operations.js'
 
@@ -121,7 +121,7 @@ const checkHealthyNeedsProbe: Check = (ctx) => {
       for (const [dep, d] of Object.entries(dependencies(svc))) {
         const target = services[dep]
         if (d.condition !== 'healthy' || !target || seen.has(`${name}>${dep}`)) continue
-        if (KINDS_WITH_PROBE.has(target.kind ?? 'process') || isRecord(target.ready)) continue
+        if (KINDS_WITH_PROBE.has(target.kind ?? 'process') || namesProbe(target.ready)) continue
         seen.add(`${name}>${dep}`)
         const { path } = dependencyAt(ctx, envName, name, dep)
         const where = path[0] === 'environments' ? inEnvironments(ctx, [envName]) : ''
@@ -141,7 +141,9 @@ const checkProbes: Check = (ctx) => {
     const kinds = PROBE_KINDS.filter((k) => svc.ready[k] !== undefined && svc.ready[k] !== false)
     if (kinds.length > 1) out.push(problem(ctx, 'probe', [...path, 'ready'], `ready has more than one probe: ${kinds.join(', ')}`, 'keep exactly one of http, tcp, exec, log, mongodb'))
     // A built-in kind has its own probe: `ready` may then only tune interval and timeout.
-    if (kinds.length === 0 && path[0] === 'services' && !KINDS_WITH_PROBE.has(svc.kind ?? 'process')) out.push(problem(ctx, 'probe', [...path, 'ready'], 'ready names no probe', 'add one of http, tcp, exec, log, mongodb'))
+    // `ready: { settle: 3s }` alone is fine: no probe, only how long the service must stay up.
+    const settleOnly = Object.keys(svc.ready).every((k) => k === 'settle') && svc.ready.settle !== undefined
+    if (kinds.length === 0 && !settleOnly && path[0] === 'services' && !KINDS_WITH_PROBE.has(svc.kind ?? 'process')) out.push(problem(ctx, 'probe', [...path, 'ready'], 'ready names no probe', 'add one of http, tcp, exec, log, mongodb'))
     if ((svc.ready.http !== undefined || svc.ready.tcp === true) && svc.port === undefined && path[0] === 'services')
       out.push(problem(ctx, 'probe', [...path, 'ready'], `the ${svc.ready.http !== undefined ? 'http' : 'tcp'} probe needs the service's port`, 'add port: to the service'))
     if (typeof svc.ready.log === 'string') {

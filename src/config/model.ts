@@ -18,6 +18,7 @@ export interface RawReady {
   mongodb?: boolean
   interval?: Duration
   timeout?: Duration
+  settle?: Duration
 }
 
 export interface RawService {
@@ -101,6 +102,9 @@ export const KINDS_WITH_PROBE: ReadonlySet<string> = new Set(['mongodb', 'prefec
 /** What a `prefect-serve` service prints once its deployments are registered (see compile/prefect-runtime.ts). */
 export const SERVE_READY_LINE = 'pulpo: deployments registered'
 export const PROBE_KINDS = ['http', 'tcp', 'exec', 'log', 'mongodb'] as const
+
+/** Whether a `ready` names a probe (it may hold only `settle`, or tune a kind's built-in probe). */
+export const namesProbe = (ready: unknown): boolean => isRecord(ready) && PROBE_KINDS.some((k) => ready[k] !== undefined && ready[k] !== false)
 export const PARAM_TYPES = ['str', 'int', 'float', 'bool', 'list', 'dict'] as const
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/
 

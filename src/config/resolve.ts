@@ -207,6 +207,7 @@ function toService(name: string, svc: RawService, projectEnv: Record<string, str
     env: { ...projectEnv, ...fileVars, ...stringify(svc.env ?? {}) },
     dependsOn: dependencies(svc),
     ...(probeOf(svc, kind) ? { ready: probeOf(svc, kind) } : {}),
+    settleMs: toMillis(svc.ready?.settle, probeOf(svc, kind) ? 0 : DEFAULT_SETTLE_MS),
     restart: {
       policy: svc.restart ?? 'no',
       ...(svc.max_restarts !== undefined ? { maxRestarts: svc.max_restarts } : svc.restart === 'on-failure' ? { maxRestarts: 5 } : {}),
@@ -217,6 +218,12 @@ function toService(name: string, svc: RawService, projectEnv: Record<string, str
     watch: (svc.watch ?? []).map((w) => resolve(dir, w)),
   }
 }
+
+/**
+ * Without a probe, `up` calls a service ready once it has stayed up this long: a process that
+ * crashes at once (a worker that cannot reach its queue) is caught instead of reported as up.
+ */
+export const DEFAULT_SETTLE_MS = 1000
 
 /** The service's probe: its own `ready`, else its kind's built-in one. */
 function probeOf(svc: RawService, kind: Kind): Probe | undefined {

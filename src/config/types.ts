@@ -23,6 +23,8 @@ export interface Service {
   env: Record<string, string>
   dependsOn: Record<string, { condition: Condition; restart: boolean }>
   ready?: Probe
+  /** How long a run must stay up before it is ready (`ready.settle`; 1 s without a probe, 0 with one). */
+  settleMs: number
   restart: { policy: 'no' | 'on-failure' | 'always'; maxRestarts?: number; backoffMs: number }
   stop: { signal: string; timeoutMs: number }
   persist: boolean

@@ -86,6 +86,10 @@ export interface Actual {
   restarts: number
   /** Why it is not running, when the backend knows (`gave up after 3 restarts`). */
   failure?: string
+  /** Waiting out a restart's backoff: the next run starts in this many ms. */
+  restartingInMs?: number
+  /** Failing again and again without staying up: the last exit code and the restarts so far. */
+  crashLoop?: { exitCode: number | null; restarts: number }
 }
 
 export const isActive = (a: Actual | undefined) => a !== undefined && (a.state === 'running' || a.state === 'starting')

@@ -18,7 +18,9 @@ export class ServiceProgress implements Progress {
           this.titles.set(name, (t) => (task.title = `${name}: ${t}`))
           this.finishers.set(name, (r) => {
             if (r.status === 'done') {
-              task.title = `${name}: ${opts.verb}${r.ms ? ` (${(r.ms / 1000).toFixed(1)}s)` : ''}`
+              // What happened, not one word for everything: a job completed, a removed service stopped.
+              const word = r.outcome ?? (r.action === 'delete' || r.action === 'stop' ? 'stopped' : opts.verb)
+              task.title = `${name}: ${word}${r.ms ? ` (${(r.ms / 1000).toFixed(1)}s)` : ''}`
               resolve()
             } else if (r.status === 'skipped') {
               task.skip(`${name}: ${r.reason}`)

@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 import type { Actual, Plan } from '../plan/plan.js'
 import { reasonsOf } from './plan.js'
+import { count } from '../util/plural.js'
 
 /** One row of `pulpo status`: the contract's JSON shape, plus what a person wants to see. */
 export interface StatusRow {
@@ -17,10 +18,16 @@ export interface StatusRow {
   uptime_s?: number
   restarts: number
   exit_code?: number | null
+  /** Waiting out a restart's backoff: the next run starts in this many seconds. */
+  restarting_in_s?: number
+  /** Failing again and again without staying up. */
+  crash_loop?: { exit_code: number | null; restarts: number }
+  /** A job (something waits for it to complete) that ran to completion. */
+  completed?: true
 }
 
 /** Desired vs actual for every service, desired or running, with the action `up` would take. */
-export function statusRows(desiredNames: string[], actual: Actual[], plan: Plan, now = Date.now()): StatusRow[] {
+export function statusRows(desiredNames: string[], actual: Actual[], plan: Plan, now = Date.now(), jobs: ReadonlySet<string> = new Set()): StatusRow[] {
   const byName = new Map(actual.map((a) => [a.name, a]))
   const changes = new Map(plan.steps.map((c) => [c.service, c]))
   const names = [...new Set([...desiredNames, ...actual.map((a) => a.name)])].sort()
@@ -41,6 +48,9 @@ export function statusRows(desiredNames: string[], actual: Actual[], plan: Plan,
       ...(a?.since ? { since: a.since, uptime_s: Math.max(0, Math.round((now - Date.parse(a.since)) / 1000)) } : {}),
       restarts: a?.restarts ?? 0,
       ...(a?.exitCode !== undefined && !running ? { exit_code: a.exitCode } : {}),
+      ...(a?.restartingInMs !== undefined ? { restarting_in_s: Math.ceil(a.restartingInMs / 1000) } : {}),
+      ...(a?.crashLoop ? { crash_loop: { exit_code: a.crashLoop.exitCode, restarts: a.crashLoop.restarts } } : {}),
+      ...(jobs.has(name) && a?.state === 'exited' && a.exitCode === 0 ? { completed: true as const } : {}),
     }
   })
 }
@@ -48,6 +58,19 @@ export function statusRows(desiredNames: string[], actual: Actual[], plan: Plan,
 const STATE_COLOUR: Record<string, (s: string) => string> = { running: chalk.green, starting: chalk.yellow, exited: chalk.red, stopped: chalk.dim, absent: chalk.dim }
 const HEALTH_COLOUR: Record<string, (s: string) => string> = { healthy: chalk.green, unhealthy: chalk.red, unknown: chalk.dim }
 const ACTION_COLOUR: Record<string, (s: string) => string> = { noop: chalk.dim, create: chalk.green, update: chalk.yellow, delete: chalk.red }
+
+/** What runs, in a person's words: a crash loop, a restart's backoff and a finished job said as such. */
+function actualWords(r: StatusRow): string {
+  if (r.crash_loop) return chalk.red(`crash loop (${r.crash_loop.exit_code === null ? 'killed' : `exit ${r.crash_loop.exit_code}`}, ${count(r.crash_loop.restarts, 'restart')})`)
+  if (r.restarting_in_s !== undefined) return chalk.yellow(`restarting (in ${r.restarting_in_s}s)`)
+  if (r.completed) return chalk.green('completed')
+  return STATE_COLOUR[r.actual](r.actual + (r.actual === 'exited' && r.exit_code !== undefined && r.exit_code !== null ? ` (${r.exit_code})` : ''))
+}
+
+/** Services that are not well although nothing is pending: `worker (crash loop)`. */
+export function failing(rows: StatusRow[]): string[] {
+  return rows.filter((r) => r.crash_loop).map((r) => `${r.name} (crash loop)`)
+}
 
 export function uptime(s: number | undefined): string {
   if (s === undefined) return '-'
@@ -61,8 +84,8 @@ export function renderStatus(rows: StatusRow[], header: string, showContainer = 
   const head = ['SERVICE', 'DESIRED', 'ACTUAL', 'HEALTH', showContainer ? 'CONTAINER' : 'PID', 'PORTS', 'UPTIME', 'RESTARTS', 'ACTION']
   const cells = rows.map((r) => [
     r.name,
-    r.desired,
-    STATE_COLOUR[r.actual](r.actual + (r.actual === 'exited' && r.exit_code !== undefined && r.exit_code !== null ? ` (${r.exit_code})` : '')),
+    r.completed ? 'completed' : r.desired,
+    actualWords(r),
     HEALTH_COLOUR[r.health](r.health),
     (showContainer ? r.container?.slice(0, 12) : r.pid?.toString()) ?? '-',
     r.ports.join(',') || '-',

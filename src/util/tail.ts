@@ -1,7 +1,10 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 
-/** The last `n` lines of a file (reading only its end, or up to `end`); [] when it does not exist. */
-export function tailLines(file: string, n: number, end?: number): string[] {
+/**
+ * The last `n` lines of a file (reading only its end, or up to `end`), none before `from`; [] when
+ * it does not exist.
+ */
+export function tailLines(file: string, n: number, end?: number, from = 0): string[] {
   if (n <= 0) return []
   let fd: number
   try {
@@ -15,8 +18,10 @@ export function tailLines(file: string, n: number, end?: number): string[] {
     let start = size
     let text = ''
     const chunk = 64 * 1024
-    while (start > 0) {
-      const len = Math.min(chunk, start)
+    // A file shorter than `from` was truncated or replaced: all of it is new.
+    const first = from <= size ? from : 0
+    while (start > first) {
+      const len = Math.min(chunk, start - first)
       start -= len
       const buf = Buffer.alloc(len)
       readSync(fd, buf, 0, len, start)

@@ -114,6 +114,14 @@ describe('conditions, decided once', () => {
     ['ready', { hasProbe: true, status: 'running' }, 'pending'],
     ['ready', { status: 'absent', failure: 'no container was created' }, 'fail: no container was created'],
     ['healthy', { status: 'exited', exitCode: 1, between: true }, 'pending'],
+    // ready.settle: without a probe, ready means it stays up; a crash meanwhile is a failure.
+    ['ready', { hasProbe: false, status: 'running', upMs: 300, settleMs: 1000 }, 'pending'],
+    ['ready', { hasProbe: false, status: 'running', upMs: 1200, settleMs: 1000 }, 'ok'],
+    ['ready', { hasProbe: false, status: 'starting', restarting: true, exitCode: 2 }, 'fail: exited with code 2; restarting (crash loop)'],
+    ['ready', { hasProbe: false, status: 'starting', restarting: true, exitCode: 0 }, 'pending'],
+    ['ready', { hasProbe: true, status: 'starting', restarting: true, exitCode: 2 }, 'pending'],
+    ['started', { status: 'running', upMs: 10, settleMs: 1000 }, 'ok'],
+    ['completed', { status: 'starting', restarting: true, exitCode: 1 }, 'pending'],
   ]
   for (const [condition, lifecycle, verdict] of CASES) {
     test(`${condition} on ${JSON.stringify(lifecycle)}: ${verdict}`, () => {

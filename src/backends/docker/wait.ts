@@ -75,7 +75,7 @@ export class ContainerWatch {
     const hasProbe = c.health !== undefined || hostProbe
     if (c.state === 'exited' || c.state === 'dead') return { status: 'exited', health: 'unknown', exitCode: c.exitCode, hasProbe, failure: `exited with code ${c.exitCode}` }
     if (c.state === 'created') return { status: 'created', health: 'unknown', hasProbe }
-    if (c.state === 'restarting') return { status: 'starting', health: 'unknown', hasProbe, between: true }
+    if (c.state === 'restarting') return { status: 'starting', health: 'unknown', hasProbe, restarting: true, exitCode: c.exitCode }
     if (c.state !== 'running') return { status: 'stopped', health: 'unknown', hasProbe }
     let health: Lifecycle['health'] = c.health === 'healthy' ? 'healthy' : c.health === 'unhealthy' ? 'unhealthy' : 'unknown'
     if (hostProbe && probe?.kind === 'log') {
@@ -83,7 +83,8 @@ export class ContainerWatch {
       health = this.logSeen.has(c.id) ? 'healthy' : 'unknown'
     } else if (hostProbe && probe?.kind === 'tcp') health = (await tcpOpen('127.0.0.1', probe.port, 1000)) ? 'healthy' : 'unknown'
     const unhealthy = health === 'unhealthy' ? { failure: `unhealthy (${svc?.ready && hasHealthcheck(svc) ? describeProbe(svc.ready) : 'healthcheck'})` } : {}
-    return { status: c.health === 'starting' ? 'starting' : 'running', health, hasProbe, ...unhealthy }
+    const upMs = c.startedAt ? Date.now() - Date.parse(c.startedAt) : undefined
+    return { status: c.health === 'starting' ? 'starting' : 'running', health, hasProbe, ...unhealthy, ...(upMs !== undefined && !Number.isNaN(upMs) ? { upMs } : {}), settleMs: svc?.settleMs ?? 0 }
   }
 }
 

@@ -24,7 +24,7 @@ export class LocalBackend implements Backend {
     const dirs = new StateDir(project.dir)
     const o = await observe(dirs)
     const notes = o.supervisor || !o.services.some((s) => s.status === 'running') ? [] : ['the pulpo supervisor is not running: health is unknown and crashed services are not restarted; `pulpo up` starts it again']
-    return { actual: o.services.map(toActual), notes }
+    return { actual: o.services.map((v) => toActual(v)), notes }
   }
 
   async prepare(project: Project, plan: Plan) {
@@ -53,7 +53,10 @@ export class LocalBackend implements Backend {
   }
 
   async tail(project: Project, service: string) {
-    return tailLines(new StateDir(project.dir).log(service), FAILURE_LOG_LINES)
+    const dirs = new StateDir(project.dir)
+    // Only what it wrote since pulpo last started it: earlier runs' lines would mislead.
+    const from = (await observe(dirs)).services.find((v) => v.name === service)?.logOffset ?? 0
+    return tailLines(dirs.log(service), FAILURE_LOG_LINES, undefined, from)
   }
 
   async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<ServiceResult[]> {

@@ -14,7 +14,14 @@ export interface Managed {
   exitCode?: number | null
   signal?: string | null
   restarts: number
+  /** Restarts in a row without staying up (reset after a stable run). */
   consecutive: number
+  /** The size of its log when pulpo last started it: what came before is earlier runs'. */
+  logOffset?: number
+  /** While waiting out a restart's backoff: when the next run starts (epoch ms). */
+  restartAt?: number
+  /** The exit code of the last run that ended by itself (kept through the next run). */
+  lastExit?: number | null
   failure?: string
   child?: ChildProcess
   adopted: boolean
@@ -28,6 +35,9 @@ export interface Managed {
   stopping?: Promise<boolean>
 }
 
+/** A service that failed this many times in a row without staying up is in a crash loop. */
+export const CRASH_LOOP_AFTER = 2
+
 /** A service as the supervisor reports it (status requests, failed waits). */
 export function viewOf(m: Managed): ServiceView {
   return {
@@ -39,11 +49,14 @@ export function viewOf(m: Managed): ServiceView {
     ...(m.exitCode !== undefined ? { exitCode: m.exitCode } : {}),
     ...(m.signal ? { signal: m.signal } : {}),
     restarts: m.restarts,
+    ...(m.restartAt !== undefined ? { restartAt: m.restartAt } : {}),
+    ...(m.consecutive >= CRASH_LOOP_AFTER && m.lastExit !== 0 && m.lastExit !== undefined && (m.status === 'running' || m.status === 'starting') ? { crashLoop: { exitCode: m.lastExit, restarts: m.restarts } } : {}),
     ...(m.failure ? { failure: m.failure } : {}),
     hash: m.spec.hash,
     fingerprint: m.spec.fingerprint,
     ...(m.spec.port !== undefined ? { port: m.spec.port } : {}),
     logFile: m.spec.logFile,
+    ...(m.logOffset !== undefined ? { logOffset: m.logOffset } : {}),
     adopted: m.adopted,
   }
 }

@@ -46,8 +46,10 @@ export function fromStateFile(dirs: StateDir): ServiceView[] {
 }
 
 /** A supervisor's view in the planner's terms. */
-export function toActual(v: ServiceView): Actual {
+export function toActual(v: ServiceView, now = Date.now()): Actual {
   const state = v.status === 'stopping' ? 'running' : v.status
+  // Between two runs the pid on record is the dead one: not shown.
+  const waiting = v.restartAt !== undefined && state === 'starting'
   return {
     name: v.name,
     state,
@@ -55,10 +57,12 @@ export function toActual(v: ServiceView): Actual {
     hash: v.hash,
     fingerprint: v.fingerprint,
     ...(v.exitCode !== undefined ? { exitCode: v.exitCode } : {}),
-    ...(v.pid && (state === 'running' || state === 'starting') ? { pid: v.pid } : {}),
+    ...(v.pid && !waiting && (state === 'running' || state === 'starting') ? { pid: v.pid } : {}),
     ports: v.port !== undefined && (state === 'running' || state === 'starting') ? [v.port] : [],
-    ...(v.startedAt && (state === 'running' || state === 'starting') ? { since: v.startedAt } : {}),
+    ...(v.startedAt && !waiting && (state === 'running' || state === 'starting') ? { since: v.startedAt } : {}),
     restarts: v.restarts,
     ...(v.failure ? { failure: v.failure } : {}),
+    ...(waiting ? { restartingInMs: Math.max(0, v.restartAt! - now) } : {}),
+    ...(v.crashLoop ? { crashLoop: v.crashLoop } : {}),
   }
 }

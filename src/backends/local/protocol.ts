@@ -16,12 +16,18 @@ export interface ServiceView {
   exitCode?: number | null
   signal?: string | null
   restarts: number
+  /** Waiting out a restart's backoff: when the next run starts (epoch ms). */
+  restartAt?: number
+  /** Failing again and again without staying up: the last exit code and the restarts so far. */
+  crashLoop?: { exitCode: number | null; restarts: number }
   /** Set when the supervisor gave up on the service: why. */
   failure?: string
   hash: string
   fingerprint: Record<string, string>
   port?: number
   logFile: string
+  /** Where in its log the output since pulpo last started it begins. */
+  logOffset?: number
   adopted: boolean
 }
 

@@ -15,6 +15,8 @@ export interface ProcessSpec {
   port?: number
   bind: string
   probe?: Probe
+  /** How long a run must stay up before it is ready (absent in a state file of an older pulpo). */
+  settleMs?: number
   restart: Service['restart']
   stop: Service['stop']
   logFile: string
@@ -54,6 +56,7 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
     ...(s.port !== undefined ? { port: s.port } : {}),
     bind: project.bind,
     ...(s.ready ? { probe: s.ready } : {}),
+    settleMs: s.settleMs,
     restart: s.restart,
     stop: s.stop,
     logFile: dirs.log(s.name),

@@ -6,7 +6,7 @@ import { describeProbe, probeHost } from '../../probes/probe.js'
 import { writeAtomic } from '../../project/atomic.js'
 import { StateDir } from '../../project/paths.js'
 import { groupGone, isAlive, procStat } from '../../util/procfs.js'
-import { evaluate as evaluateCondition, type Verdict, type WaitCondition } from '../../plan/conditions.js'
+import { evaluate as evaluateCondition, settleLeft, type Lifecycle, type Verdict, type WaitCondition } from '../../plan/conditions.js'
 import type { Health, Request, Response, ServiceView, StateFile } from './protocol.js'
 import { viewOf, type Managed } from './managed.js'
 import { serveSocket } from './socket.js'
@@ -87,6 +87,8 @@ export class Supervisor {
     m.spec = spec
     m.restarts = 0
     m.consecutive = 0
+    // A failure shows the output of this start (its restarts included), not of earlier ones.
+    m.logOffset = existsSync(spec.logFile) ? statSync(spec.logFile).size : 0
     this.services.set(spec.name, m)
     const begin = async () => {
       if (existing?.stopping) await existing.stopping
@@ -104,6 +106,7 @@ export class Supervisor {
     m.failure = undefined
     m.exitCode = undefined
     m.signal = undefined
+    m.restartAt = undefined
     m.adopted = false
     m.health = 'unknown'
     mkdirSync(spec.dataDir, { recursive: true })
@@ -195,6 +198,7 @@ export class Supervisor {
     m.exitCode = code
     m.signal = signal
     m.health = 'unknown'
+    if (!m.stopping) m.lastExit = failure ? null : code
     if (m.stopping) {
       m.status = 'stopped'
       this.changed()
@@ -207,6 +211,7 @@ export class Supervisor {
       m.consecutive++
       m.restarts++
       m.status = 'starting'
+      m.restartAt = Date.now() + delay
       const next = new AbortController()
       m.run = next
       m.restartTimer = setTimeout(() => {
@@ -226,6 +231,7 @@ export class Supervisor {
     if (m.stopping) return m.stopping
     m.run?.abort()
     clearTimeout(m.restartTimer)
+    m.restartAt = undefined
     m.watcher?.close()
     m.watcher = undefined
     const pid = m.pid
@@ -272,9 +278,16 @@ export class Supervisor {
 
   private waitFor(m: Managed, condition: WaitCondition): Promise<Response> {
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined
       const check = () => {
         const r = evaluate(m, condition)
-        if (r === 'pending') return
+        clearTimeout(timer)
+        if (r === 'pending') {
+          // Nothing announces that a run has stayed up long enough: look again when it has.
+          const left = settleLeft(lifecycleOf(m))
+          if (left > 0) timer = setTimeout(check, left + 5)
+          return
+        }
         this.listeners.delete(check)
         resolve(r === 'ok' ? { ok: true } : { ok: false, error: r.fail, service: this.views().find((v) => v.name === m.spec.name) })
       }
@@ -361,7 +374,25 @@ export class Supervisor {
 
 /** The supervisor's side of the one condition code (plan/conditions.ts). */
 function evaluate(m: Managed, condition: WaitCondition): Verdict {
-  // Restarting by policy (no process yet) or reloading after a watched change: not decided yet.
-  const between = m.reloading || (m.status === 'starting' && !m.child && !m.adopted)
-  return evaluateCondition(condition, { status: m.status, health: m.health, exitCode: m.exitCode, hasProbe: m.spec.probe !== undefined, failure: m.failure, between })
+  return evaluateCondition(condition, lifecycleOf(m))
+}
+
+/** A managed service in the terms conditions are decided on. */
+function lifecycleOf(m: Managed): Lifecycle {
+  // Waiting out a restart's backoff after an exit: a crash, unless it exited 0.
+  const restarting = !m.reloading && m.status === 'starting' && m.restartAt !== undefined
+  // Reloading after a watched change, or about to be spawned: not decided yet.
+  const between = m.reloading || (m.status === 'starting' && !m.child && !m.adopted && !restarting)
+  const upMs = m.startedAt && (m.status === 'running' || m.status === 'starting') ? Date.now() - Date.parse(m.startedAt) : undefined
+  return {
+    status: m.status,
+    health: m.health,
+    exitCode: m.exitCode,
+    hasProbe: m.spec.probe !== undefined,
+    failure: m.failure,
+    between,
+    restarting,
+    ...(upMs !== undefined ? { upMs } : {}),
+    settleMs: m.spec.settleMs ?? 0,
+  }
 }
