@@ -76,6 +76,11 @@ export function secretVariable(service: string, key: string): string {
   return `PULPO_SECRET_${service}_${key}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_')
 }
 
+/** A variable whose value must stay out of generated files: a secret-looking name, or a value holding a secret. */
+export function isSecretEnv(key: string, value: string, project: Project): boolean {
+  return SECRET_NAME.test(key) || project.secrets.some((secret) => secret.length >= 3 && value.includes(secret))
+}
+
 function environment(s: Service, project: Project, probe: Probe | undefined, secrets: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {}
   const values: Record<string, string> = { ...s.env }
@@ -85,7 +90,7 @@ function environment(s: Service, project: Project, probe: Probe | undefined, sec
   if (s.persist) values.PULPO_DATA_DIR = KINDS[s.kind].containerDataDir
   for (const key of Object.keys(values).sort()) {
     const value = values[key]
-    if (SECRET_NAME.test(key) || project.secrets.some((secret) => secret.length >= 3 && value.includes(secret))) {
+    if (isSecretEnv(key, value, project)) {
       const name = secretVariable(s.name, key)
       secrets[name] = value
       env[key] = `\${${name}}`

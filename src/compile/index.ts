@@ -2,7 +2,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path'
 import type { Project } from '../config/types.js'
 import { PulpoError } from '../errors.js'
+import { imageTag } from '../images/build.js'
+import { recordedImages } from '../images/record.js'
 import { compileCompose } from './compose.js'
+import { compileKubernetes, kubernetesDir } from './kubernetes.js'
 import { compilePrefect, type FlowEntry, type GeneratedFile } from './prefect.js'
 
 import { RUN_CACHE } from '../project/paths.js'
@@ -18,13 +21,58 @@ export interface Compiled {
   files: GeneratedFile[]
   flows: FlowEntry[]
   secrets: Record<string, string>
+  /** What could not be carried over (kubernetes mode), one line each. */
+  warnings: string[]
 }
 
-export function compileProject(project: Project): Compiled {
+export function compileProject(project: Project, images: Record<string, string> = {}): Compiled {
   const prefect = compilePrefect(project)
-  if (project.mode !== 'docker' || project.composeFile) return { files: prefect.files, flows: prefect.flows, secrets: {} }
+  if (project.mode === 'kubernetes') {
+    const k8s = compileKubernetes(project, images)
+    return { files: [...k8s.files, ...prefect.files], flows: prefect.flows, secrets: {}, warnings: k8s.warnings }
+  }
+  if (project.mode !== 'docker' || project.composeFile) return { files: prefect.files, flows: prefect.flows, secrets: {}, warnings: [] }
   const compose = compileCompose(project)
-  return { files: [compose.file, ...prefect.files], flows: prefect.flows, secrets: compose.secrets }
+  return { files: [compose.file, ...prefect.files], flows: prefect.flows, secrets: compose.secrets, warnings: [] }
+}
+
+/**
+ * The images a kubernetes environment deploys for its services with `build:`: the pinned digest
+ * `pulpo build --push` recorded for the content the context has now, else the content tag (with a
+ * warning: the cluster can only pull what was pushed). Reads the build contexts and .pulpo/.
+ */
+export function kubernetesImages(project: Project): { images: Record<string, string>; warnings: string[] } {
+  const images: Record<string, string> = {}
+  const warnings: string[] = []
+  if (project.mode !== 'kubernetes') return { images, warnings }
+  const recorded = recordedImages(project.dir, project.environment)
+  for (const name of Object.keys(project.services).sort()) {
+    if (!project.services[name].build) continue
+    const tag = imageTag(project, name)
+    const rec = recorded[name]
+    if (rec?.pinned && rec.hash === tag.hash) images[name] = rec.pinned
+    else {
+      images[name] = tag.image
+      warnings.push(`${name}: no pushed image of its current build context: the manifests name ${tag.image}; run pulpo build --push -e ${project.environment}, then pulpo compile`)
+    }
+  }
+  return { images, warnings }
+}
+
+/** Compiles with what lies outside the project (recorded images); what `pulpo compile` and `ensureCompiled` write. */
+export function compileWithImages(project: Project): Compiled {
+  const { images, warnings } = kubernetesImages(project)
+  const compiled = compileProject(project, images)
+  return { ...compiled, warnings: [...warnings, ...compiled.warnings] }
+}
+
+/**
+ * run_cache/ is shared by the environments: compiling one leaves the Kubernetes exports of the
+ * others in place, since each has a directory of its own.
+ */
+export function keptExports(project: Project): (path: string) => boolean {
+  const mine = `${kubernetesDir(project.environment)}/`
+  return (path) => path.startsWith('kubernetes/') && !path.startsWith(mine)
 }
 
 export interface SyncResult {
@@ -60,7 +108,7 @@ const isGenerated = (path: string) => {
  * files that are no longer produced, and leaves anything a person put there alone. With `check`,
  * changes nothing and reports what would change.
  */
-export function syncRunCache(projectDir: string, files: GeneratedFile[], opts: { check?: boolean } = {}): SyncResult {
+export function syncRunCache(projectDir: string, files: GeneratedFile[], opts: { check?: boolean; keep?: (path: string) => boolean } = {}): SyncResult {
   const root = join(projectDir, RUN_CACHE)
   const result: SyncResult = { written: [], removed: [], unchanged: [] }
   const wanted = new Set(files.map((f) => f.path))
@@ -85,7 +133,7 @@ export function syncRunCache(projectDir: string, files: GeneratedFile[], opts: {
     writeFileSync(path, f.content)
   }
   for (const rel of listFiles(root)) {
-    if (wanted.has(rel) || !isGenerated(join(root, rel))) continue
+    if (wanted.has(rel) || opts.keep?.(rel) || !isGenerated(join(root, rel))) continue
     result.removed.push(rel)
     if (!opts.check) rmSync(join(root, rel))
   }
@@ -98,7 +146,7 @@ export function syncRunCache(projectDir: string, files: GeneratedFile[], opts: {
  * run what run_cache/ holds (`up` with a flow runner, docker mode, `prefect run`).
  */
 export function ensureCompiled(project: Project): Compiled {
-  const compiled = compileProject(project)
-  syncRunCache(project.dir, compiled.files)
+  const compiled = compileWithImages(project)
+  syncRunCache(project.dir, compiled.files, { keep: keptExports(project) })
   return compiled
 }

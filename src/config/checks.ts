@@ -4,6 +4,7 @@ import schema from '../../schemas/pulpo.schema.json' with { type: 'json' }
 import type { Problem } from '../errors.js'
 import { findCycles } from '../graph/dag.js'
 import { closest, didYouMean, someNames } from '../util/didyoumean.js'
+import { kubernetesName } from '../util/kubernetes-name.js'
 import { environmentNames, modeOf, servicesIn } from './environments.js'
 import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, namesProbe, PROBE_KINDS, type RawService } from './model.js'
 import { problem, type Check, type CheckContext, type Path } from './check-context.js'
@@ -168,7 +169,7 @@ const checkRunnable: Check = (ctx) => {
   for (const envName of environmentNames(ctx.raw)) {
     const mode = modeOf(ctx.raw, envName)
     // An unknown mode or kind is a schema problem already; guessing what it needs only adds noise.
-    if (mode !== 'local' && mode !== 'docker') continue
+    if (mode !== 'local' && mode !== 'docker' && mode !== 'kubernetes') continue
     for (const [name, svc] of Object.entries(servicesIn(ctx.raw, envName))) {
       if ((svc.kind ?? 'process') !== 'process' || seen.has(`${name}/${mode}`)) continue
       // `comand:` is reported as an unknown key with its did-you-mean; "no command" would repeat it.
@@ -282,6 +283,21 @@ const checkPrefectServe: Check = (ctx) => {
 }
 
 /** All semantic checks, in the order their problems read best. */
+/** Two services with one Kubernetes name (`a_b` and `a-b`) would overwrite each other's manifests. */
+const checkKubernetesNames: Check = (ctx) => {
+  const out: Problem[] = []
+  for (const envName of environmentNames(ctx.raw)) {
+    if (modeOf(ctx.raw, envName) !== 'kubernetes') continue
+    const byName = new Map<string, string>()
+    for (const name of Object.keys(servicesIn(ctx.raw, envName))) {
+      const other = byName.get(kubernetesName(name))
+      if (other) out.push(problem(ctx, 'kubernetes-name', ['services', name], `services '${other}' and '${name}' are both '${kubernetesName(name)}' in Kubernetes (environment '${envName}')`, 'rename one of them', 'key'))
+      else byName.set(kubernetesName(name), name)
+    }
+  }
+  return out
+}
+
 export const CHECKS: readonly Check[] = [
   checkVersion,
   checkProjectName,
@@ -302,6 +318,7 @@ export const CHECKS: readonly Check[] = [
   checkStandaloneInputs,
   checkParamConsistency,
   checkPrefectServe,
+  checkKubernetesNames,
 ]
 
 export type { Check, CheckContext }

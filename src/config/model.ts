@@ -1,6 +1,6 @@
 /** The shapes of pulpo.yaml as written (after schema validation), before environments apply. */
 
-export type Mode = 'local' | 'docker'
+export type Mode = 'local' | 'docker' | 'kubernetes'
 export type Kind = 'process' | 'mongodb' | 'prefect' | 'prefect-serve'
 export type Condition = 'started' | 'healthy' | 'completed'
 export type Duration = string | number
@@ -39,11 +39,21 @@ export interface RawService {
   backoff?: Duration
   stop?: { signal?: string; timeout?: Duration }
   persist?: boolean
+  deploy?: RawDeploy
   watch?: string[]
+}
+
+/** How a cluster runs a service (kubernetes mode). */
+export interface RawDeploy {
+  replicas?: number
+  placement?: string[]
+  resources?: { cpus?: number; memory?: number | string }
+  update?: { order?: 'start-first' | 'stop-first'; parallelism?: number; monitor?: Duration }
 }
 
 export interface RawEnvironment {
   mode?: Mode
+  namespace?: string
   bind?: string
   docker_host?: string
   registry?: string

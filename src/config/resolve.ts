@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import type { Problem } from '../errors.js'
 import { didYouMean } from '../util/didyoumean.js'
+import { kubernetesName } from '../util/kubernetes-name.js'
 import { mask, quoteMasked, SECRET_NAME } from '../util/mask.js'
 import { parseEnvFile } from './envfile.js'
 import { toMillis } from '../util/duration.js'
@@ -74,12 +75,13 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
   const address = (name: string, attr: string) => {
     const svc = merged[name]
     const port = svc.port
-    const host = mode === 'docker' ? name : bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind
+    // In a container network a service is reached by its name (in Kubernetes, its Service's name).
+    const host = mode === 'docker' ? name : mode === 'kubernetes' ? kubernetesName(name) : bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind
     switch (attr) {
       case 'host':
         return host
       case 'bind':
-        return mode === 'docker' ? '0.0.0.0' : bind
+        return mode === 'docker' || mode === 'kubernetes' ? '0.0.0.0' : bind
       case 'port':
         return port === undefined ? undefined : String(port)
       case 'url':
@@ -158,6 +160,7 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     pythonPath: (raw.python_path ?? ['.']).map((p) => resolve(dir, p)),
     composeFile: raw.compose_file === undefined ? undefined : resolve(dir, raw.compose_file),
     ...(envDecl?.registry !== undefined ? { registry: walk(envDecl.registry, ['environments', envName, 'registry']) as string } : raw.registry !== undefined ? { registry: walk(raw.registry, ['registry']) as string } : {}),
+    ...(mode === 'kubernetes' ? { namespace: envDecl?.namespace ?? kubernetesName(projectName(raw, dir)) } : {}),
     ...(envDecl?.docker_host !== undefined ? { dockerHost: walk(envDecl.docker_host, ['environments', envName, 'docker_host']) as string } : {}),
     env: projectEnv,
     services,
@@ -215,6 +218,7 @@ function toService(name: string, svc: RawService, projectEnv: Record<string, str
     },
     stop: { signal: svc.stop?.signal ?? 'SIGTERM', timeoutMs: toMillis(svc.stop?.timeout, 10_000) },
     persist: svc.persist ?? false,
+    ...(svc.deploy ? { deploy: svc.deploy } : {}),
     watch: (svc.watch ?? []).map((w) => resolve(dir, w)),
   }
 }

@@ -1,4 +1,4 @@
-import type { Condition, Kind, Mode, RawDatamodel, RawOperation } from './model.js'
+import type { Condition, Kind, Mode, RawDatamodel, RawDeploy, RawOperation } from './model.js'
 
 /** A readiness probe, normalised. */
 export type Probe = { intervalMs: number; timeoutMs: number } & (
@@ -28,6 +28,8 @@ export interface Service {
   restart: { policy: 'no' | 'on-failure' | 'always'; maxRestarts?: number; backoffMs: number }
   stop: { signal: string; timeoutMs: number }
   persist: boolean
+  /** How a cluster runs it (kubernetes mode), as written. */
+  deploy?: RawDeploy
   watch: string[]
 }
 
@@ -48,6 +50,8 @@ export interface Project {
   registry?: string
   /** The Docker daemon to talk to (the environment's `docker_host`); unset: DOCKER_HOST or the CLI's default. */
   dockerHost?: string
+  /** Kubernetes mode: the namespace of the manifests (the environment's `namespace`, else the project name). */
+  namespace?: string
   /** Project-wide variables, given to every service and flow run. */
   env: Record<string, string>
   services: Record<string, Service>
