@@ -45,6 +45,7 @@ export async function planFor(
     mode: project.mode,
     desired: desiredOf(project),
     actual,
+    ...(project.disabled?.length ? { disabled: project.disabled } : {}),
     ...(opts.only?.length ? { only: opts.only } : {}),
     ...(opts.restart ? { restart: opts.restart } : {}),
   }

@@ -25,7 +25,9 @@ export default class Restart extends PulpoCommand {
       if (json) return maskData({ ...planJson(plan), results }, project.secrets)
       const text = renderFailures(results)
       if (text) this.logToStderr(mask(text, project.secrets))
-      if (!failed(results)) this.log(`${chalk.green('✔')} restarted ${names.join(', ')}`)
+      // Dependents that opted in (restart: true) restarted with what was named: say so.
+      const along = plan.steps.filter((s) => s.action !== 'noop' && !names.includes(s.service)).map((s) => s.service)
+      if (!failed(results)) this.log(`${chalk.green('✔')} restarted ${names.join(', ')}${along.length ? ` (and ${along.join(', ')}, which restart with it)` : ''}`)
     })
   }
 }

@@ -55,6 +55,8 @@ export interface Project {
   /** Project-wide variables, given to every service and flow run. */
   env: Record<string, string>
   services: Record<string, Service>
+  /** Services of the file that this environment drops (`enabled: false`). */
+  disabled?: string[]
   datamodels: Record<string, RawDatamodel>
   operations: Record<string, RawOperation>
   /** Values to mask in every output. */

@@ -19,8 +19,8 @@ export type Reason =
   | { kind: 'requested' }
   /** A dependency it opted to restart with (`restart: true`) restarts. */
   | { kind: 'dependency'; name: string }
-  /** It runs, and the environment no longer has it. */
-  | { kind: 'removed' }
+  /** It runs, and the environment no longer has it (`disabledIn`: the file has it, this environment disables it). */
+  | { kind: 'removed'; disabledIn?: string }
   /** A resource inside a service (a datamodel) differs from pulpo.yaml in these ways. */
   | { kind: 'differs'; changes: string[] }
   /** A resource whose state is not known before its service is ready: brought to pulpo.yaml then (idempotent). */

@@ -11,6 +11,8 @@ export interface ReconcileInput {
   only?: string[]
   /** Services to restart even if unchanged (`pulpo restart`). */
   restart?: string[]
+  /** Services of the file that this environment disables (`enabled: false`): said so when they run. */
+  disabled?: string[]
   /** Steps on resources inside services (datamodels), planned by their own observer. */
   resources?: ResourceStep[]
 }
@@ -49,12 +51,13 @@ export function reconcile(input: ReconcileInput): Plan {
     else changes.set(d.name, { service: d.name, action: 'noop', causes: [], after: after(d) })
   }
 
-  // Cascade restarts to dependents that asked for it, until nothing more changes.
+  // Cascade restarts to dependents that asked for it, until nothing more changes — also to those
+  // outside `only` (`pulpo restart db`, `up db`) that run: they opted in to restart with it.
   for (let changed = true; changed; ) {
     changed = false
     for (const d of input.desired) {
       const c = changes.get(d.name)
-      if (!c || c.action !== 'noop') continue
+      if (c ? c.action !== 'noop' : !isActive(actual.get(d.name))) continue
       const dep = Object.entries(d.dependsOn).find(([name, opt]) => opt.restart && (changes.get(name)?.action === 'update' || changes.get(name)?.action === 'create'))
       if (dep) {
         changes.set(d.name, { service: d.name, action: 'update', causes: [{ kind: 'dependency', name: dep[0] }], after: after(d) })
@@ -66,7 +69,7 @@ export function reconcile(input: ReconcileInput): Plan {
   if (!input.only) {
     for (const a of input.actual) {
       if (desired.has(a.name) || !isActive(a)) continue
-      changes.set(a.name, { service: a.name, action: 'delete', causes: [{ kind: 'removed' }], after: {} })
+      changes.set(a.name, { service: a.name, action: 'delete', causes: [{ kind: 'removed', ...(input.disabled?.includes(a.name) ? { disabledIn: input.environment } : {}) }], after: {} })
     }
   }
 

@@ -22,7 +22,7 @@ export function reasonWords(r: Reason): string[] {
     case 'dependency':
       return [`dependency ${r.name} restarts`]
     case 'removed':
-      return ['not in the configuration of this environment']
+      return [r.disabledIn ? `disabled in ${r.disabledIn}` : 'not in the configuration of this environment']
     case 'differs':
       return r.changes
     case 'ensure':

@@ -55,6 +55,12 @@ describe('reconcile, as text', () => {
       text: '~ api (update): dependency db restarts\n~ db (update): command changed; env.A changed\n~ web (update): dependency api restarts\n  worker (noop)',
     },
     { name: 'restart requested', input: { desired: desired('db:\napi: db'), actual: [running('db'), running('api')], only: ['db'], restart: ['db'] }, text: '~ db (update): restart requested' },
+    {
+      name: 'restart db: its running dependents that opted in (restart: true) restart with it, the others do not',
+      input: { desired: desired('db:\napi: db(started,restart)\nweb: api(started,restart)\nworker: db\nidle: db(started,restart)'), actual: [running('db'), running('api'), running('web'), running('worker')], only: ['db'], restart: ['db'] },
+      text: '~ api (update): dependency db restarts\n~ db (update): restart requested\n~ web (update): dependency api restarts',
+    },
+    { name: 'a running service that this environment disables is said to be', input: { desired: desired('db:'), actual: [running('db'), running('ui')], disabled: ['ui'] }, text: '  db (noop)\n- ui (delete): disabled in dev' },
     { name: 'what is no longer configured is deleted', input: { desired: desired('db:'), actual: [running('db'), running('old')] }, text: '  db (noop)\n- old (delete): not in the configuration of this environment' },
     { name: 'up SERVICE: it and what it depends on, nothing deleted', input: { desired: desired('db:\napi: db\nweb: api\nother:'), actual: [running('old')], only: ['api'] }, text: '+ api (create): not running\n+ db (create): not running' },
     {
