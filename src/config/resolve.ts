@@ -139,6 +139,11 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     const fileVars = readEnvFiles(envFiles, dir, (k) => vars[k])
     problems.push(...fileVars.problems)
     services[name] = toService(name, svc, projectEnv, fileVars.vars, dir)
+    // `deploy` is for cluster modes: elsewhere it is a note, so one file can serve every environment.
+    if (svc.deploy && (mode === 'local' || mode === 'docker')) {
+      const where = override?.deploy ? ['environments', envName, 'services', name, 'deploy'] : ['services', name, 'deploy']
+      notes.push({ file: source.file, ...locate(source, where), path: pointer(where), code: 'deploy-ignored', message: `deploy of '${name}' is for cluster environments; ${mode} mode (environment '${envName}') ignores it` })
+    }
   }
   // A runner of the compiled flows talks to the project's Prefect server, and restarts when the
   // operations (what it serves) change.

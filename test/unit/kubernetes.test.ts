@@ -11,7 +11,9 @@ import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { compileKubernetes } from '../../src/compile/kubernetes.js'
 import { memoryQuantity } from '../../src/compile/kubernetes-pod.js'
-import { loadProject } from '../../src/config/load.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { loadProject, validateConfig } from '../../src/config/load.js'
 import type { Project } from '../../src/config/types.js'
 import { kubernetesName } from '../../src/util/kubernetes-name.js'
 
@@ -197,5 +199,17 @@ describe('kubernetes generator', () => {
     assert.equal(memoryQuantity('1g'), '1Gi')
     assert.equal(memoryQuantity('512k'), '512Ki')
     assert.equal(memoryQuantity(1048576), '1048576')
+  })
+
+  it('notes, without failing, a deploy in a local or docker environment (it is for clusters)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pulpo-k8s-unit-'))
+    try {
+      writeFileSync(join(dir, 'pulpo.yaml'), 'version: 1\nservices:\n  api:\n    command: run\n    deploy: { replicas: 2 }\n')
+      const v = validateConfig({ config: join(dir, 'pulpo.yaml') })
+      assert.deepEqual(v.problems, [])
+      assert.deepEqual(v.notes.map((n) => `${n.line}: ${n.message}`), ["5: deploy of 'api' is for cluster environments; local mode (environment 'dev') ignores it"])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
