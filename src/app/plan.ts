@@ -4,6 +4,7 @@ import { desiredOf as desiredServices } from '../plan/desired.js'
 import type { Actual, Desired, Plan, ResourceStep } from '../plan/plan.js'
 import { modelSpecs } from '../mongo/models.js'
 import { composeServices } from '../backends/docker/compose-file.js'
+import { databaseSteps, observeDatabases, type DatabaseView, type PostgresServerView } from './databases.js'
 import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
 import { checkServiceNames } from '../project/services.js'
@@ -13,8 +14,8 @@ export function desiredOf(project: Project): Desired[] {
   return desiredServices(project, project.mode === 'docker' && project.composeFile ? composeServices(project.composeFile) : undefined)
 }
 
-/** The plan of services, and of the datamodels in the databases that run. */
-export type ProjectPlan = Plan & { datamodels: DatamodelView[] }
+/** The plan of services, and of the datamodels and postgres databases in the servers that run. */
+export type ProjectPlan = Plan & { datamodels: DatamodelView[]; databases: DatabaseView[] }
 
 /**
  * The datamodel steps of a plan. Observed (the plan and status commands), a datamodel is a step
@@ -36,7 +37,7 @@ export async function planFor(
   backend: Backend,
   /** datamodels: `observe` them (plan, status; the default), `ensure` each once its database is ready (up), or leave them out. */
   opts: { only?: string[]; restart?: string[]; prune?: boolean; datamodels?: 'observe' | 'ensure' | 'none' } = {},
-): Promise<{ plan: ProjectPlan; actual: Actual[]; notes: string[]; servers: ServerView[] }> {
+): Promise<{ plan: ProjectPlan; actual: Actual[]; notes: string[]; servers: ServerView[]; postgres: PostgresServerView[] }> {
   if (opts.only?.length) checkServiceNames(project, opts.only)
   const { actual, notes } = await backend.observe(project)
   const input = {
@@ -49,14 +50,16 @@ export async function planFor(
     ...(opts.only?.length ? { only: opts.only } : {}),
     ...(opts.restart ? { restart: opts.restart } : {}),
   }
-  if (opts.datamodels === 'ensure' || opts.datamodels === 'none' || !Object.keys(project.datamodels).length) {
-    const plan = reconcile({ ...input, resources: opts.datamodels === 'ensure' ? datamodelSteps(project, undefined) : [] })
-    return { plan: { ...plan, datamodels: [] }, actual, notes, servers: [] }
+  const hasDatabases = Object.values(project.services).some((s) => s.databases.length)
+  if (opts.datamodels === 'ensure' || opts.datamodels === 'none' || (!Object.keys(project.datamodels).length && !hasDatabases)) {
+    const plan = reconcile({ ...input, resources: opts.datamodels === 'ensure' ? [...datamodelSteps(project, undefined), ...databaseSteps(project, undefined)] : [] })
+    return { plan: { ...plan, datamodels: [], databases: [] }, actual, notes, servers: [], postgres: [] }
   }
   // Only a database that runs, healthy and unchanged, can be compared with pulpo.yaml.
   const services = reconcile(input)
   const up = new Set(actual.filter((a) => a.state === 'running' && a.health !== 'unhealthy' && services.steps.find((c) => c.service === a.name)?.action === 'noop').map((a) => a.name))
-  const { datamodels, servers } = await observeDatamodels(project, up, { prune: opts.prune })
-  const plan = reconcile({ ...input, resources: datamodelSteps(project, datamodels) })
-  return { plan: { ...plan, datamodels }, actual, notes, servers }
+  const { datamodels, servers } = Object.keys(project.datamodels).length ? await observeDatamodels(project, up, { prune: opts.prune }) : { datamodels: [], servers: [] }
+  const { databases, servers: postgres } = hasDatabases ? await observeDatabases(project, up) : { databases: [], servers: [] }
+  const plan = reconcile({ ...input, resources: [...datamodelSteps(project, datamodels), ...databaseSteps(project, databases)] })
+  return { plan: { ...plan, datamodels, databases }, actual, notes, servers, postgres }
 }

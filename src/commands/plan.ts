@@ -19,7 +19,7 @@ export default class PlanCommand extends PulpoCommand {
     const [{ backendFor }, { planFor }, { planJson, renderPlan }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../render/plan.js')])
     const project = await this.loadProject(flags)
     const { plan, notes } = await planFor(project, backendFor(project), { only: argv as string[], prune: flags['prune-indexes'] })
-    const changes = plan.summary.create + plan.summary.update + plan.summary.delete + plan.datamodels.filter((m) => m.state === 'drifted').length
+    const changes = plan.summary.create + plan.summary.update + plan.summary.delete + plan.resources.filter((r) => r.action !== 'noop').length
     if (flags['detailed-exitcode'] && changes) process.exitCode = 2
     if (this.jsonEnabled()) return { ...planJson(plan), notes }
     for (const n of notes) this.logToStderr(chalk.yellow(`note: ${n}`))

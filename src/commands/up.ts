@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
 import { configFlags, PulpoCommand } from '../base.js'
+import type { ResourceStep } from '../plan/plan.js'
 import { count } from '../util/plural.js'
 
 export default class Up extends PulpoCommand {
@@ -18,6 +19,7 @@ export default class Up extends PulpoCommand {
     const { flags, argv } = await this.parse(Up)
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const [{ applyPlan, failed, renderFailures }, { backendFor }, { applyDatamodels }, { planFor }, { ensureCompiled }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../compile/index.js'), import('../util/mask.js')])
+    const { ensureDatabases } = await import('../app/databases.js')
     const { planJson } = await import('../render/plan.js')
     const project = await this.loadProject(flags)
     const backend = backendFor(project)
@@ -29,14 +31,18 @@ export default class Up extends PulpoCommand {
       const { plan } = await planFor(project, backend, { only: argv as string[], datamodels: 'ensure' })
       const datamodels: { applied: string[]; warnings: string[] } = { applied: [], warnings: [] }
       // A database's datamodels are applied once it is ready and before anything that waits for it to be healthy starts.
-      const resources = async (service: string, _steps: unknown, progress: (text: string) => void) => {
+      const databases: string[] = []
+      const resources = async (service: string, steps: ResourceStep[], progress: (text: string) => void) => {
+        if (steps.some((s) => s.kind === 'database')) databases.push(...(await ensureDatabases(project, service, progress)))
+        if (!steps.some((s) => s.kind === 'datamodel')) return
         const r = await applyDatamodels(project, service, { prune, progress })
         datamodels.applied.push(...r.applied)
         datamodels.warnings.push(...r.warnings)
       }
       const results = await applyPlan(project, backend, plan, { json, signal, resources })
       if (failed(results)) process.exitCode = signal.aborted ? 130 : 1
-      if (json) return maskData({ ...planJson(plan), results, datamodels }, project.secrets)
+      if (json) return maskData({ ...planJson(plan), results, datamodels, databases: { created: databases } }, project.secrets)
+      for (const d of databases) this.log(chalk.dim(`database ${d} created`))
       for (const a of datamodels.applied) this.log(chalk.dim(`datamodel ${a}`))
       for (const w of datamodels.warnings) this.logToStderr(chalk.yellow(`warning: datamodel ${w}`))
       const text = renderFailures(results)

@@ -41,6 +41,8 @@ const MONGO_CHECK = [
   TCP_CHECK,
 ].join('; ')
 
+const POSTGRES_CHECK = ['if command -v pg_isready >/dev/null 2>&1; then exec pg_isready -q -h 127.0.0.1 -p "$${PULPO_PROBE_PORT}"; fi', TCP_CHECK].join('; ')
+
 function healthcheck(probe: Probe, kind: Kind): { test: string[]; interval: string; timeout: string; retries: number; start_period: string } | undefined {
   const timing = { interval: seconds(probe.intervalMs), timeout: seconds(Math.max(probe.intervalMs, 5000)), retries: 3, start_period: seconds(probe.timeoutMs) }
   const own = KINDS[kind].healthcheck
@@ -52,6 +54,8 @@ function healthcheck(probe: Probe, kind: Kind): { test: string[]; interval: stri
       return { test: ['CMD-SHELL', TCP_CHECK], ...timing }
     case 'mongodb':
       return { test: ['CMD-SHELL', MONGO_CHECK], ...timing }
+    case 'postgres':
+      return { test: ['CMD-SHELL', POSTGRES_CHECK], ...timing }
     case 'exec':
       // The user's own command, as written: a list runs as argv, a string through the shell.
       return { test: typeof probe.command === 'string' ? ['CMD-SHELL', esc(probe.command)] : ['CMD', ...probe.command.map(esc)], ...timing }
@@ -84,7 +88,7 @@ export function isSecretEnv(key: string, value: string, project: Project): boole
 function environment(s: Service, project: Project, probe: Probe | undefined, secrets: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {}
   const values: Record<string, string> = { ...s.env }
-  if (probe && probe.kind !== 'log' && probe.kind !== 'exec') values.PULPO_PROBE_PORT = String(probe.kind === 'tcp' || probe.kind === 'http' || probe.kind === 'mongodb' ? probe.port : '')
+  if (probe && probe.kind !== 'log' && probe.kind !== 'exec') values.PULPO_PROBE_PORT = String(probe.kind === 'tcp' || probe.kind === 'http' || probe.kind === 'mongodb' || probe.kind === 'postgres' ? probe.port : '')
   if (probe?.kind === 'http') values.PULPO_PROBE_PATH = probe.path
   Object.assign(values, KINDS[s.kind].containerEnv?.(s, project))
   if (s.persist) values.PULPO_DATA_DIR = KINDS[s.kind].containerDataDir

@@ -8,6 +8,7 @@ import { kubernetesName } from '../util/kubernetes-name.js'
 import { environmentNames, modeOf, servicesIn } from './environments.js'
 import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, namesProbe, PROBE_KINDS, type RawService } from './model.js'
 import { problem, type Check, type CheckContext, type Path } from './check-context.js'
+import { checkPostgres } from './checks-postgres.js'
 import { checkOperations, checkParamConsistency, checkStandaloneInputs } from './checks-operations.js'
 
 /**
@@ -319,6 +320,7 @@ export const CHECKS: readonly Check[] = [
   checkParamConsistency,
   checkPrefectServe,
   checkKubernetesNames,
+  checkPostgres,
 ]
 
 export type { Check, CheckContext }

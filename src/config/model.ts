@@ -1,7 +1,7 @@
 /** The shapes of pulpo.yaml as written (after schema validation), before environments apply. */
 
 export type Mode = 'local' | 'docker' | 'kubernetes'
-export type Kind = 'process' | 'mongodb' | 'prefect' | 'prefect-serve'
+export type Kind = 'process' | 'mongodb' | 'postgres' | 'prefect' | 'prefect-serve'
 export type Condition = 'started' | 'healthy' | 'completed'
 export type Duration = string | number
 
@@ -16,6 +16,7 @@ export interface RawReady {
   exec?: string | string[]
   log?: string
   mongodb?: boolean
+  postgres?: boolean
   interval?: Duration
   timeout?: Duration
   settle?: Duration
@@ -41,6 +42,10 @@ export interface RawService {
   persist?: boolean
   deploy?: RawDeploy
   watch?: string[]
+  /** kind postgres: databases created once it is ready. */
+  databases?: string[]
+  /** kind prefect: the postgres service Prefect's server keeps its data in. */
+  database?: string
 }
 
 /** How a cluster runs a service (kubernetes mode). */
@@ -107,11 +112,11 @@ export interface RawConfig {
 }
 
 /** Kinds that bring their own readiness probe. */
-export const KINDS_WITH_PROBE: ReadonlySet<string> = new Set(['mongodb', 'prefect', 'prefect-serve'])
+export const KINDS_WITH_PROBE: ReadonlySet<string> = new Set(['mongodb', 'postgres', 'prefect', 'prefect-serve'])
 
 /** What a `prefect-serve` service prints once its deployments are registered (see compile/prefect-runtime.ts). */
 export const SERVE_READY_LINE = 'pulpo: deployments registered'
-export const PROBE_KINDS = ['http', 'tcp', 'exec', 'log', 'mongodb'] as const
+export const PROBE_KINDS = ['http', 'tcp', 'exec', 'log', 'mongodb', 'postgres'] as const
 
 /** Whether a `ready` names a probe (it may hold only `settle`, or tune a kind's built-in probe). */
 export const namesProbe = (ready: unknown): boolean => isRecord(ready) && PROBE_KINDS.some((k) => ready[k] !== undefined && ready[k] !== false)

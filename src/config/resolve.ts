@@ -7,6 +7,7 @@ import { kubernetesName } from '../util/kubernetes-name.js'
 import { mask, quoteMasked, SECRET_NAME } from '../util/mask.js'
 import { parseEnvFile } from './envfile.js'
 import { toMillis } from '../util/duration.js'
+import { KINDS } from '../kinds/kinds.js'
 import { deepMerge, modeOf, servicesIn } from './environments.js'
 import { interpolate, type InterpolationContext } from './interpolate.js'
 import { dependencies, isRecord, SERVE_READY_LINE, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
@@ -15,8 +16,8 @@ import type { Probe, Project, Service } from './types.js'
 
 export const SERVICE_ATTRIBUTES = ['host', 'port', 'url', 'bind'] as const
 
-/** `mongodb://127.0.0.1:27017` for MongoDB, `http://...` otherwise. */
-export const schemeOf = (svc: RawService) => (svc.kind === 'mongodb' || svc.ready?.mongodb ? 'mongodb' : 'http')
+/** `mongodb://127.0.0.1:27017` for MongoDB, `postgresql://...` for PostgreSQL, `http://...` otherwise. */
+export const schemeOf = (svc: RawService) => (svc.kind === 'mongodb' || svc.ready?.mongodb ? 'mongodb' : svc.kind === 'postgres' ? 'postgresql' : 'http')
 
 export interface ResolveOptions {
   /** false: `${VAR:?msg}` with VAR unset is not a problem (checking an environment not selected). */
@@ -74,7 +75,7 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
 
   const address = (name: string, attr: string) => {
     const svc = merged[name]
-    const port = svc.port
+    const port = svc.port ?? (svc.kind === 'postgres' ? KINDS.postgres.defaultPort : undefined)
     // In a container network a service is reached by its name (in Kubernetes, its Service's name).
     const host = mode === 'docker' ? name : mode === 'kubernetes' ? kubernetesName(name) : bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind
     switch (attr) {
@@ -85,10 +86,30 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
       case 'port':
         return port === undefined ? undefined : String(port)
       case 'url':
-        return port === undefined ? undefined : `${schemeOf(svc)}://${host}:${port}`
+        return port === undefined ? undefined : `${schemeOf(svc)}://${svc.kind === 'postgres' ? `${credentials(name)}@` : ''}${host}:${port}`
     }
     return undefined
   }
+
+  /** `user:password` of a postgres service (POSTGRES_USER, POSTGRES_PASSWORD of its env or the project's), URL-encoded; the password is a secret. */
+  const inCredentials = new Set<string>()
+  const credentials = (name: string): string => {
+    if (inCredentials.has(name)) return ''
+    inCredentials.add(name)
+    try {
+      const value = (key: string) => {
+        const raw = merged[name].env?.[key] ?? envDecl?.env?.[key] ?? rawConfig.env?.[key]
+        return raw === undefined ? undefined : interpolate(String(raw), { ...ctx, quote: quoteMasked(key) }).value
+      }
+      const user = encodeURIComponent(value('POSTGRES_USER') || 'postgres')
+      const password = value('POSTGRES_PASSWORD') ?? ''
+      if (password) secrets.add(password).add(encodeURIComponent(password))
+      return `${user}:${encodeURIComponent(password)}`
+    } finally {
+      inCredentials.delete(name)
+    }
+  }
+  const rawConfig = raw
 
   const ctx: InterpolationContext = {
     requireVariables: opts.requireVariables ?? true,
@@ -152,6 +173,15 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     if (prefect && merged[prefect].port !== undefined) svc.env = { PREFECT_API_URL: `${address(prefect, 'url')}/api`, ...svc.env }
     svc.env.PULPO_FLOWS = createHash('sha256').update(JSON.stringify([raw.operations ?? {}, raw.python_path ?? []])).digest('hex').slice(0, 12)
   }
+  // A Prefect server with `database:` keeps its data in that postgres service: its connection,
+  // its database there, and its start once that service is healthy.
+  for (const svc of Object.values(services).filter((s) => s.kind === 'prefect' && s.database && services[s.database]?.kind === 'postgres')) {
+    const pg = services[svc.database!]
+    const url = address(pg.name, 'url')
+    if (url) svc.env = { PREFECT_API_DATABASE_CONNECTION_URL: `${url.replace(/^postgresql:/, 'postgresql+asyncpg:')}/${svc.name}`, ...svc.env }
+    if (!pg.databases.includes(svc.name)) pg.databases = [...pg.databases, svc.name].sort()
+    svc.dependsOn = { [pg.name]: { condition: 'healthy', restart: false }, ...svc.dependsOn }
+  }
   for (const svc of Object.values(services)) for (const [k, v] of Object.entries(svc.env)) if (SECRET_NAME.test(k) && v) secrets.add(v)
 
   const project: Project = {
@@ -212,7 +242,7 @@ function toService(name: string, svc: RawService, projectEnv: Record<string, str
     ...(svc.image ? { image: svc.image } : {}),
     ...(build ? { build: { context: resolve(dir, build.context), ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: stringify(build.args) } : {}) } } : {}),
     cwd: resolve(dir, svc.cwd ?? '.'),
-    ...(svc.port !== undefined ? { port: svc.port } : {}),
+    ...(svc.port !== undefined ? { port: svc.port } : kind === 'postgres' ? { port: KINDS.postgres.defaultPort } : {}),
     env: { ...projectEnv, ...fileVars, ...stringify(svc.env ?? {}) },
     dependsOn: dependencies(svc),
     ...(probeOf(svc, kind) ? { ready: probeOf(svc, kind) } : {}),
@@ -222,10 +252,12 @@ function toService(name: string, svc: RawService, projectEnv: Record<string, str
       ...(svc.max_restarts !== undefined ? { maxRestarts: svc.max_restarts } : svc.restart === 'on-failure' ? { maxRestarts: 5 } : {}),
       backoffMs: toMillis(svc.backoff, 1000),
     },
-    stop: { signal: svc.stop?.signal ?? 'SIGTERM', timeoutMs: toMillis(svc.stop?.timeout, 10_000) },
+    stop: { signal: svc.stop?.signal ?? KINDS[kind].defaultStopSignal ?? 'SIGTERM', timeoutMs: toMillis(svc.stop?.timeout, 10_000) },
     persist: svc.persist ?? false,
     ...(svc.deploy ? { deploy: svc.deploy } : {}),
     watch: (svc.watch ?? []).map((w) => resolve(dir, w)),
+    databases: kind === 'postgres' ? [...new Set(svc.databases ?? [])].sort() : [],
+    ...(kind === 'prefect' && svc.database ? { database: svc.database } : {}),
   }
 }
 
@@ -245,7 +277,9 @@ function probeOf(svc: RawService, kind: Kind): Probe | undefined {
   if (r?.exec !== undefined) return { ...timing, kind: 'exec', command: r.exec }
   if (r?.log !== undefined) return { ...timing, kind: 'log', pattern: r.log }
   if (r?.mongodb) return { ...timing, kind: 'mongodb', port }
+  if (r?.postgres) return { ...timing, kind: 'postgres', port }
   if (kind === 'mongodb') return { ...timing, kind: 'mongodb', port }
+  if (kind === 'postgres') return { ...timing, kind: 'postgres', port: svc.port ?? KINDS.postgres.defaultPort! }
   if (kind === 'prefect') return { ...timing, kind: 'http', path: '/api/health', port }
   if (kind === 'prefect-serve') return { ...timing, kind: 'log', pattern: SERVE_READY_LINE }
   return undefined

@@ -7,6 +7,7 @@ export type Probe = { intervalMs: number; timeoutMs: number } & (
   | { kind: 'exec'; command: string | string[] }
   | { kind: 'log'; pattern: string }
   | { kind: 'mongodb'; port: number }
+  | { kind: 'postgres'; port: number }
 )
 
 /** A service of one environment, with overrides merged and every value interpolated. */
@@ -31,6 +32,10 @@ export interface Service {
   /** How a cluster runs it (kubernetes mode), as written. */
   deploy?: RawDeploy
   watch: string[]
+  /** kind postgres: the databases it holds (its own `databases`, and those of Prefect servers that keep their data in it). */
+  databases: string[]
+  /** kind prefect: the postgres service it keeps its data in. */
+  database?: string
 }
 
 /** The project as one environment sees it: what every backend and generator works from. */

@@ -2,49 +2,18 @@ import { existsSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join, relative } from 'node:path'
 import type { Kind } from '../config/model.js'
-import type { Project, Service } from '../config/types.js'
+import type { Service } from '../config/types.js'
 import { PulpoError } from '../errors.js'
 import { RUN_CACHE } from '../project/paths.js'
+import { postgres } from './postgres.js'
+import type { KindSpec } from './types.js'
 
 /** Where the project's run_cache/ and python_path directories appear inside a prefect-serve container. */
 export const CONTAINER_PROJECT = '/pulpo'
 /** A prefect-serve container says it has registered its deployments by this file (see _serve.py). */
 export const SERVE_READY_FILE = '/tmp/pulpo-serve-ready'
 
-/** What a local process of the kind needs to be told: its service, the project, where its data goes, the PATH it runs with. */
-export interface LocalContext {
-  service: Service
-  project: Project
-  dataDir: string
-  path: string
-}
-
-/**
- * Everything pulpo knows per service kind, in one place: its port, how it runs as a local process
- * (its command when the service gives none, the environment it needs) and as a container (image,
- * command, environment, where its data lives, volumes, a healthcheck of its own). A new kind is a
- * new entry here. Its default probe is the config's (config/resolve.ts), as it is part of the file's
- * meaning.
- */
-export interface KindSpec {
-  defaultPort?: number
-  /** Local mode: the command when the service has none. */
-  localCommand?(ctx: LocalContext): string[]
-  /** Local mode: what it needs in its environment (the service's own `env` still wins). */
-  localEnv?(ctx: LocalContext): Record<string, string>
-  /** Docker mode: the image when the service names none (and builds none). */
-  image?: string
-  /** Docker mode: the command when the service has none. */
-  containerCommand?(s: Service): string[]
-  /** Docker mode: what it needs in its environment. */
-  containerEnv?(s: Service, project: Project): Record<string, string>
-  /** Docker mode: where it keeps its data inside the container (a named volume when `persist: true`). */
-  containerDataDir: string
-  /** Docker mode: bind mounts, given a path relative to the compose file's directory. */
-  containerVolumes?(s: Service, project: Project, rel: (p: string) => string): string[]
-  /** Docker mode: a healthcheck of its own instead of its probe's. */
-  healthcheck?: string[]
-}
+export type { KindSpec, LocalContext } from './types.js'
 
 const portOf = (s: Service, kind: KindSpec) => String(s.port ?? kind.defaultPort)
 
@@ -96,6 +65,7 @@ const prefectServe: KindSpec = {
 export const KINDS: Record<Kind, KindSpec> = {
   process: { containerDataDir: '/data' },
   mongodb,
+  postgres,
   prefect,
   'prefect-serve': prefectServe,
 }

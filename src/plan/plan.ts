@@ -37,18 +37,19 @@ export interface Step {
 
 /**
  * A step on a resource that lives inside a service (a datamodel in a database; databases of a
- * postgres service later): it runs once `service` is ready, and before any dependent of the
+ * postgres service): it runs once `service` is ready, and before any dependent of the
  * service that waits for it to be healthy starts.
  */
 export interface ResourceStep {
-  /** `datamodel:jobs`: the kind and the name, unique in the plan. */
+  /** `datamodel:jobs`, `database:pg/prefect`: the kind and the name, unique in the plan. */
   id: string
-  kind: 'datamodel'
+  kind: 'datamodel' | 'database'
   name: string
   service: string
   /** Where it is, for people: `db.jobs`. */
   where?: string
-  action: Exclude<Action, 'create' | 'delete'>
+  /** A database is created; a datamodel is updated (brought to pulpo.yaml). Nothing is deleted. */
+  action: Exclude<Action, 'delete'>
   causes: Reason[]
 }
 

@@ -37,6 +37,8 @@ export function attemptFor(probe: Probe, ctx: { bind: string; cwd: string; env: 
     }
     case 'mongodb':
       return (signal) => mongoPing(host(ctx.bind), probe.port, perAttempt, signal)
+    case 'postgres':
+      return async () => (await import('../postgres/wire.js')).acceptsConnections(host(ctx.bind), probe.port, perAttempt)
   }
 }
 

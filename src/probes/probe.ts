@@ -36,5 +36,7 @@ export function describeProbe(p: Probe, host?: string): string {
       return `log /${p.pattern}/`
     case 'mongodb':
       return `mongodb ping on port ${p.port}`
+    case 'postgres':
+      return `postgres accepting connections on port ${p.port}`
   }
 }

@@ -84,11 +84,22 @@ export function renderPlan(plan: Plan & { datamodels?: DatamodelWarnings[] }): s
     for (const r of reasonsOf(c)) lines.push(`      ${r}`)
   }
   for (const m of drifted) {
-    lines.push(chalk.yellow(`  ~ ${m.kind} ${m.name}`) + chalk.dim(` (${m.where ?? m.service})`))
+    lines.push(COLOUR[m.action](`  ${ACTIONS[m.action]} ${m.kind} ${m.name}`) + chalk.dim(` (${m.where ?? m.service})`))
     for (const c of reasonsOf(m)) lines.push(`      ${c}`)
   }
   for (const w of warnings) lines.push(chalk.yellow(`  ! ${w}`))
   const s = plan.summary
-  lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.noop} unchanged${drifted.length ? `; ${count(drifted.length, 'datamodel')} to update` : ''}.`)
+  lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.noop} unchanged${resourceSummary(drifted)}.`)
   return lines.join('\n')
+}
+
+/** `; 1 database to create, 2 datamodels to update`: the resource steps by kind and action. */
+function resourceSummary(steps: Plan['resources']): string {
+  const groups = new Map<string, number>()
+  for (const r of steps) groups.set(`${r.kind}\0${r.action}`, (groups.get(`${r.kind}\0${r.action}`) ?? 0) + 1)
+  const parts = [...groups].map(([key, n]) => {
+    const [kind, action] = key.split('\0')
+    return `${count(n, kind)} to ${action}`
+  })
+  return parts.length ? `; ${parts.join(', ')}` : ''
 }

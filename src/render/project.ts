@@ -18,6 +18,8 @@ function probeView(p: Probe) {
       return { log: p.pattern, ...timing }
     case 'mongodb':
       return { mongodb: true, ...timing }
+    case 'postgres':
+      return { postgres: true, ...timing }
   }
 }
 
@@ -46,6 +48,8 @@ export function maskedProject(p: Project) {
     stop: { signal: s.stop.signal, timeout: seconds(s.stop.timeoutMs) },
     persist: s.persist,
     ...(s.watch.length ? { watch: s.watch.map(rel) } : {}),
+    ...(s.kind === 'postgres' ? { databases: s.databases } : {}),
+    ...(s.database ? { database: s.database } : {}),
   })
   const view = {
     project: p.name,

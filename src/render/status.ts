@@ -117,3 +117,15 @@ export function renderDatabases(
   }
   return lines.join('\n')
 }
+
+const DATABASE_COLOUR: Record<string, (s: string) => string> = { present: chalk.green, missing: chalk.yellow, unknown: chalk.dim }
+
+/** Each postgres service's server version, and whether each of its databases exists. */
+export function renderPostgres(servers: { service: string; version?: string; error?: string }[], databases: { name: string; service: string; state: string }[]): string {
+  const lines: string[] = []
+  for (const s of servers) {
+    lines.push(`${chalk.bold(s.service)}: ${s.version ? `PostgreSQL ${s.version}` : s.error ? chalk.red(`not answering (${s.error})`) : chalk.dim('not running')}`)
+    for (const d of databases.filter((x) => x.service === s.service)) lines.push(`  database ${d.name}: ${DATABASE_COLOUR[d.state](d.state === 'missing' ? 'missing (pulpo up creates it)' : d.state)}`)
+  }
+  return lines.join('\n')
+}

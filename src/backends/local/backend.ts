@@ -13,7 +13,8 @@ import { fromStateFile, observe, toActual } from './observe.js'
 import { StateDir } from '../../project/paths.js'
 import { groupMembers, isAlive, portHolder } from '../../util/procfs.js'
 import type { ServiceView } from './protocol.js'
-import { processSpec, type ProcessSpec } from './spec.js'
+import { KINDS } from '../../kinds/kinds.js'
+import { localContext, processSpec, type ProcessSpec } from './spec.js'
 
 /** Lines of a failed service's log shown with its error. */
 export const FAILURE_LOG_LINES = 20
@@ -36,8 +37,11 @@ export class LocalBackend implements Backend {
 
   async start(project: Project, step: Step) {
     const dirs = new StateDir(project.dir)
-    const spec = processSpec(project.services[step.service], project, dirs)
+    const service = project.services[step.service]
+    const spec = processSpec(service, project, dirs)
     await checkPort(spec)
+    // What must exist before it runs (a postgres data directory, initialised once).
+    KINDS[service.kind].localSetup?.(localContext(service, project, dirs))
     const res = await request(dirs, { op: 'start', spec })
     if (!res?.ok) throw new PulpoError('supervisor', `the supervisor did not take ${step.service}: ${res && !res.ok ? res.error : 'no answer'}`)
   }

@@ -1,7 +1,7 @@
 import { delimiter, dirname, isAbsolute } from 'node:path'
 import type { Probe, Project, Service } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
-import { KINDS } from '../../kinds/kinds.js'
+import { KINDS, type LocalContext } from '../../kinds/kinds.js'
 import { fingerprint, hashOf } from '../../plan/hash.js'
 import type { StateDir } from '../../project/paths.js'
 
@@ -23,18 +23,24 @@ export interface ProcessSpec {
   dataDir: string
   persist: boolean
   watch: string[]
+  /** The account it runs as, when not the supervisor's (postgres refuses to run as root). */
+  user?: { uid: number; gid: number }
   hash: string
   fingerprint: Record<string, string>
 }
 
-/** A service of the project as the local backend runs it. */
-export function processSpec(s: Service, project: Project, dirs: StateDir): ProcessSpec {
-  const dataDir = dirs.data(s.name)
+/** What a service's kind is told about it locally. */
+export function localContext(s: Service, project: Project, dirs: StateDir): LocalContext {
   // `python` in a command means the project's interpreter, as in an activated venv.
   const pyDir = isAbsolute(project.python) ? dirname(project.python) : undefined
-  const path = [pyDir, process.env.PATH].filter(Boolean).join(delimiter)
+  return { service: s, project, dataDir: dirs.data(s.name), path: [pyDir, process.env.PATH].filter(Boolean).join(delimiter) }
+}
+
+/** A service of the project as the local backend runs it. */
+export function processSpec(s: Service, project: Project, dirs: StateDir): ProcessSpec {
+  const ctx = localContext(s, project, dirs)
+  const { dataDir, path } = ctx
   const kind = KINDS[s.kind]
-  const ctx = { service: s, project, dataDir, path }
   const command = s.command ?? kind.localCommand?.(ctx)
   if (command === undefined) throw new PulpoError('no-command', `service '${s.name}' has no command for local mode`, { hints: ['add command: to the service'] })
   const env: Record<string, string> = {
@@ -48,6 +54,7 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
     ...s.env,
   }
   const fp = fingerprint(s, project.dir)
+  const user = kind.localUser?.()
   return {
     name: s.name,
     command,
@@ -63,6 +70,7 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
     dataDir,
     persist: s.persist,
     watch: s.watch,
+    ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
     hash: hashOf(fp),
     fingerprint: fp,
   }

@@ -119,7 +119,7 @@ export class Supervisor {
       // detached: a process group of its own, so stop reaches its children and Ctrl-C in the
       // user's terminal does not. Output goes straight to the log file, so the service keeps
       // running (and logging) if this supervisor dies.
-      child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', out, out] })
+      child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', out, out], ...(spec.user ?? {}) })
     } catch (e) {
       closeSync(out)
       this.exited(m, run, null, null, `cannot start: ${(e as Error).message}`)

@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process'
+import { accessSync, appendFileSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import type { Stats } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { Service } from '../config/types.js'
+import { PulpoError } from '../errors.js'
+
+/** What Debian calls the package with the server binaries. */
+export const DEBIAN_PACKAGE = 'postgresql'
+
+/** The superuser's name and password of a postgres service: POSTGRES_USER (default postgres) and POSTGRES_PASSWORD, as the official image reads them. */
+export function credentialsOf(s: Pick<Service, 'env'>): { user: string; password: string } {
+  return { user: s.env.POSTGRES_USER || 'postgres', password: s.env.POSTGRES_PASSWORD ?? '' }
+}
+
+/** A directory of server binaries and the major version they are. */
+export interface Binaries {
+  dir: string
+  major: number
+}
+
+const hasServer = (dir: string) => existsSync(join(dir, 'postgres')) && existsSync(join(dir, 'initdb'))
+
+/**
+ * The server binaries: those on PATH, else Debian's /usr/lib/postgresql/<major>/bin. A data
+ * directory of another major version asks for that version when it is installed.
+ */
+export function findBinaries(path: string, want?: number): Binaries | undefined {
+  const found: Binaries[] = []
+  for (const dir of path.split(':')) if (dir && hasServer(dir)) found.push({ dir, major: majorOf(dir) })
+  const root = '/usr/lib/postgresql'
+  const debian = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : []
+  for (const v of debian) if (hasServer(join(root, v, 'bin'))) found.push({ dir: join(root, v, 'bin'), major: Number(v) })
+  return (want !== undefined ? found.find((b) => b.major === want) : undefined) ?? found[0]
+}
+
+function majorOf(dir: string): number {
+  const r = spawnSync(join(dir, 'postgres'), ['--version'], { encoding: 'utf8' })
+  const m = /(\d+)(?:\.\d+)?/.exec(r.stdout ?? '')
+  return m ? Number(m[1]) : 0
+}
+
+/** The major version a data directory was initialised by (its PG_VERSION), if it was. */
+export function dataVersion(dataDir: string): number | undefined {
+  try {
+    return Number(readFileSync(join(dataDir, 'PG_VERSION'), 'utf8').trim())
+  } catch {
+    return undefined
+  }
+}
+
+/** The binaries for a service's data directory, or a PulpoError that says what to install or why not. */
+export function binariesFor(s: Service, dataDir: string, path: string): Binaries {
+  const want = dataVersion(dataDir)
+  const bins = findBinaries(path, want)
+  if (!bins) {
+    throw new PulpoError('postgres-missing', `service '${s.name}' (kind: postgres) needs the PostgreSQL server binaries (postgres, initdb), and none were found on PATH or under /usr/lib/postgresql/*/bin`, {
+      hints: [`install Debian's '${DEBIAN_PACKAGE}' package (apt-get install ${DEBIAN_PACKAGE}), or put the server's bin directory on PATH`, 'or run this environment in docker mode'],
+    })
+  }
+  if (want !== undefined && want !== bins.major) {
+    throw new PulpoError('postgres-version', `service '${s.name}': its data directory ${dataDir} was initialised by PostgreSQL ${want}, and the server binaries found are PostgreSQL ${bins.major} (${bins.dir})`, {
+      hints: [`install PostgreSQL ${want} (Debian: postgresql-${want}) to run it as it is, or upgrade the data with pg_upgrade`, 'pulpo does not delete it; `pulpo down --volumes` would, with everything in it'],
+    })
+  }
+  return bins
+}
+
+/** The account postgres runs as: itself when not root (the server refuses to run as root), else the 'postgres' user. */
+export function serverUser(): { uid: number; gid: number; name: string } | undefined {
+  if (process.getuid?.() !== 0) return undefined
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))
+  if (!line) {
+    throw new PulpoError('postgres-user', 'PostgreSQL refuses to run as root, and there is no postgres user to run it as', { hints: [`install Debian's '${DEBIAN_PACKAGE}' package (it creates the user), or run pulpo as another user`] })
+  }
+  const [, , uid, gid] = line.split(':')
+  return { uid: Number(uid), gid: Number(gid), name: 'postgres' }
+}
+
+/** The server's arguments: TCP on the environment's address only (no Unix socket, whose path could be too long). */
+export function serverArgs(bins: Binaries, dataDir: string, bind: string, port: number): string[] {
+  return [join(bins.dir, 'postgres'), '-D', dataDir, '-c', `listen_addresses=${bind}`, '-p', String(port), '-c', 'unix_socket_directories=']
+}
+
+/**
+ * initdb, once: a data directory that has a PG_VERSION is left as it is. The superuser gets the
+ * configured password through a password file (never on a command line), every connection must
+ * authenticate with scram-sha-256, and a half-made directory of a failed initdb is not left behind.
+ */
+export function initOnce(s: Service, bins: Binaries, dataDir: string) {
+  if (dataVersion(dataDir) !== undefined) return
+  if (existsSync(dataDir) && readdirSync(dataDir).length) {
+    throw new PulpoError('postgres-data', `service '${s.name}': ${dataDir} holds files but no PostgreSQL data directory (no PG_VERSION)`, { hints: ['pulpo does not delete it: move it away, or remove it with `pulpo down --volumes`'] })
+  }
+  const user = serverUser()
+  const { user: superuser, password } = credentialsOf(s)
+  mkdirSync(dirname(dataDir), { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const pwfile = join(dirname(dataDir), `.${s.name}.pw`)
+  writeFileSync(pwfile, password + '\n', { mode: 0o600 })
+  try {
+    if (user) {
+      chownSync(dataDir, user.uid, user.gid)
+      chownSync(pwfile, user.uid, user.gid)
+      reachable(dataDir, user)
+    }
+    chmodSync(dataDir, 0o700)
+    const r = spawnSync(join(bins.dir, 'initdb'), ['-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'], {
+      encoding: 'utf8',
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' },
+    })
+    if (r.status !== 0) {
+      rmSync(dataDir, { recursive: true, force: true })
+      throw new PulpoError('postgres-initdb', `service '${s.name}': initdb failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' ')}`)
+    }
+  } finally {
+    rmSync(pwfile, { force: true })
+  }
+  // Clients from other hosts (an environment bound to a public address) authenticate like local ones.
+  appendFileSync(join(dataDir, 'pg_hba.conf'), '\n# pulpo: any address, with a password\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n')
+}
+
+/**
+ * The postgres user must reach its data directory through every directory above it. pulpo's own
+ * (.pulpo/data, .pulpo) let the postgres group through when they would not, and nobody else; a
+ * directory of the user's is the user's to open.
+ */
+function reachable(dataDir: string, user: { uid: number; gid: number; name: string }) {
+  const canEnter = (st: Stats) => (st.uid === user.uid ? st.mode & 0o100 : st.gid === user.gid ? st.mode & 0o010 : st.mode & 0o001)
+  const ours = [dirname(dataDir), dirname(dirname(dataDir))]
+  for (const dir of ours) {
+    const st = statSync(dir)
+    if (canEnter(st)) continue
+    chownSync(dir, st.uid, user.gid)
+    chmodSync(dir, (st.mode & 0o777) | 0o010)
+  }
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+    if (!canEnter(statSync(dir))) {
+      throw new PulpoError('postgres-access', `PostgreSQL refuses to run as root, so pulpo runs it as user '${user.name}', who cannot enter ${dir}`, { hints: [`let others enter it (chmod o+x ${dir}), or run pulpo as another user`] })
+    }
+  }
+  accessSync(dataDir, constants.F_OK)
+}
