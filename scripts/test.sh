@@ -16,11 +16,12 @@ npx tsc --noEmit
 node scripts/check-cycles.mjs
 
 # The slow preparations run side by side: the Python venv with Prefect and the example's
-# dependencies; a MongoDB-wire server; kubeconform with the Kubernetes API's schemas; a Docker
+# dependencies; a MongoDB-wire server; PostgreSQL's server binaries; kubeconform with the Kubernetes API's schemas; a Docker
 # engine with Compose v1 and v2 and a local base image, then (it needs the engine's packages and
 # that image) a three-node Docker Swarm with a registry.
 scripts/setup-python.sh > test-artifacts/setup-python.log 2>&1 & py=$!
 scripts/setup-mongodb.sh > test-artifacts/setup-mongodb.env 2> test-artifacts/setup-mongodb.log & mongo=$!
+scripts/setup-postgres.sh > test-artifacts/setup-postgres.log 2>&1 & pg=$!
 scripts/setup-kubernetes.sh > test-artifacts/setup-kubernetes.env 2> test-artifacts/setup-kubernetes.log & k8s=$!
 ( scripts/setup-docker.sh > test-artifacts/setup-docker.log 2>&1 || exit 1
   scripts/setup-swarm.sh > test-artifacts/setup-swarm.env 2> test-artifacts/setup-swarm.log || exit 2 ) & dock=$!
@@ -28,6 +29,7 @@ npm run build
 failed() { echo "setup of $1 failed:" >&2; cat "test-artifacts/setup-$1.log" >&2; exit 1; }
 wait "$py" || failed python
 wait "$mongo" || failed mongodb
+wait "$pg" || failed postgres
 wait "$k8s" || failed kubernetes
 wait "$dock" || { [ $? -eq 2 ] && failed swarm || failed docker; }
 cat test-artifacts/setup-*.log >&2

@@ -5,6 +5,9 @@ import { dirname, join } from 'node:path'
 import type { Service } from '../config/types.js'
 import { PulpoError } from '../errors.js'
 
+/** Where Debian's packages put each major version's server binaries (<major>/bin). */
+const DEBIAN_ROOT = '/usr/lib/postgresql'
+
 /** What Debian calls the package with the server binaries. */
 export const DEBIAN_PACKAGE = 'postgresql'
 
@@ -25,10 +28,9 @@ const hasServer = (dir: string) => existsSync(join(dir, 'postgres')) && existsSy
  * The server binaries: those on PATH, else Debian's /usr/lib/postgresql/<major>/bin. A data
  * directory of another major version asks for that version when it is installed.
  */
-export function findBinaries(path: string, want?: number): Binaries | undefined {
+export function findBinaries(path: string, want?: number, root = DEBIAN_ROOT): Binaries | undefined {
   const found: Binaries[] = []
   for (const dir of path.split(':')) if (dir && hasServer(dir)) found.push({ dir, major: majorOf(dir) })
-  const root = '/usr/lib/postgresql'
   const debian = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : []
   for (const v of debian) if (hasServer(join(root, v, 'bin'))) found.push({ dir: join(root, v, 'bin'), major: Number(v) })
   return (want !== undefined ? found.find((b) => b.major === want) : undefined) ?? found[0]
@@ -50,9 +52,9 @@ export function dataVersion(dataDir: string): number | undefined {
 }
 
 /** The binaries for a service's data directory, or a PulpoError that says what to install or why not. */
-export function binariesFor(s: Service, dataDir: string, path: string): Binaries {
+export function binariesFor(s: Service, dataDir: string, path: string, root = DEBIAN_ROOT): Binaries {
   const want = dataVersion(dataDir)
-  const bins = findBinaries(path, want)
+  const bins = findBinaries(path, want, root)
   if (!bins) {
     throw new PulpoError('postgres-missing', `service '${s.name}' (kind: postgres) needs the PostgreSQL server binaries (postgres, initdb), and none were found on PATH or under /usr/lib/postgresql/*/bin`, {
       hints: [`install Debian's '${DEBIAN_PACKAGE}' package (apt-get install ${DEBIAN_PACKAGE}), or put the server's bin directory on PATH`, 'or run this environment in docker mode'],
