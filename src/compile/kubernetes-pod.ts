@@ -70,9 +70,15 @@ function execCommand(command: string | string[], project: Project, used: Map<str
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
+/** The port a service listens on: its own, else its kind's default (a mongodb without `port:` listens on 27017). */
+export const portOf = (s: Service): number | undefined => s.port ?? KINDS[s.kind].defaultPort
+
+/** The service's probe with the port it has in the pod (a probe written without one has port 0). */
+const probeIn = (s: Service): Probe | undefined => (s.ready && 'port' in s.ready && !s.ready.port ? { ...s.ready, port: portOf(s) ?? 0 } : s.ready)
+
 /** The probes of the container: readiness always, liveness and startup where a failure means the process itself is broken. */
 export function probes(s: Service, project: Project, used: Map<string, string>, warn: Warn): Obj {
-  const probe = s.ready
+  const probe = probeIn(s)
   if (!probe) return {}
   const period = seconds(probe.intervalMs)
   const timing = { periodSeconds: period, timeoutSeconds: Math.max(period, 5), failureThreshold: 3 }
@@ -140,12 +146,13 @@ export function waitContainers(s: Service, project: Project, jobs: Set<string>, 
       out.push({ name, image: KUBECTL_IMAGE, command: ['kubectl', 'wait', '--for=condition=complete', '--timeout=-1s', `job/${kubernetesName(dep)}`] })
       continue
     }
-    if (target.port === undefined) {
+    const port = portOf(target)
+    if (port === undefined) {
       warn(`depends_on ${dep} (${condition}) is not mapped: '${dep}' has no port, so no Service to wait for`)
       continue
     }
     const http = condition === 'healthy' && target.ready?.kind === 'http' ? target.ready : undefined
-    const env = [{ name: 'WAIT_HOST', value: kubernetesName(dep) }, { name: 'WAIT_PORT', value: String(target.port) }, ...(http ? [{ name: 'WAIT_PATH', value: escDollar(http.path) }] : [])]
+    const env = [{ name: 'WAIT_HOST', value: kubernetesName(dep) }, { name: 'WAIT_PORT', value: String(port) }, ...(http ? [{ name: 'WAIT_PATH', value: escDollar(http.path) }] : [])]
     out.push({ name, image: WAIT_IMAGE, command: ['/bin/sh', '-c', escDollar(http ? WAIT_HTTP : WAIT_TCP)], env })
   }
   return out
@@ -171,7 +178,7 @@ export function container(s: Service, project: Project, image: string | undefine
     // `command` in pulpo.yaml is Docker's CMD: in Kubernetes that is `args` (the image's entrypoint stays).
     ...(command ? { args: command.map((a) => containerArg(a, project, used)) } : {}),
     ...(envFrom.length ? { envFrom } : {}),
-    ...(s.port !== undefined ? { ports: [{ name: 'main', containerPort: s.port, protocol: 'TCP' }] } : {}),
+    ...(portOf(s) !== undefined ? { ports: [{ name: 'main', containerPort: portOf(s), protocol: 'TCP' }] } : {}),
     ...(withProbes ? probes(s, project, used, warn) : {}),
     ...(limits && (limits.cpus !== undefined || limits.memory !== undefined) ? { resources: { limits: { ...(limits.cpus !== undefined ? { cpu: String(limits.cpus) } : {}), ...(limits.memory !== undefined ? { memory: memoryQuantity(limits.memory) } : {}) } } } : {}),
     ...(s.persist ? { volumeMounts: [{ name: 'data', mountPath: KINDS[s.kind].containerDataDir }] } : {}),

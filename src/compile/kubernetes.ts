@@ -14,7 +14,7 @@ import { RUN_CACHE } from '../project/paths.js'
 import { toMillis } from '../util/duration.js'
 import { kubernetesName } from '../util/kubernetes-name.js'
 import { isSecretEnv } from './compose.js'
-import { container, jobServices, KUBECTL_IMAGE, waitContainers, WAIT_ACCOUNT } from './kubernetes-pod.js'
+import { container, jobServices, KUBECTL_IMAGE, portOf, waitContainers, WAIT_ACCOUNT } from './kubernetes-pod.js'
 import type { GeneratedFile } from './prefect.js'
 
 type Obj = Record<string, unknown>
@@ -108,7 +108,8 @@ function serviceManifests(s: Service, project: Project, image: string | undefine
   const claim = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: VOLUME_SIZE } } }
   const docs: Obj[] = []
   if (refs.configMap) docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(refs.configMap), data: config })
-  if (s.port !== undefined) docs.push({ apiVersion: 'v1', kind: 'Service', metadata: meta(name), spec: { selector, ports: [{ name: 'main', port: s.port, targetPort: 'main', protocol: 'TCP' }] } })
+  const port = portOf(s)
+  if (port !== undefined) docs.push({ apiVersion: 'v1', kind: 'Service', metadata: meta(name), spec: { selector, ports: [{ name: 'main', port, targetPort: 'main', protocol: 'TCP' }] } })
   const update = s.deploy?.update
   const minReady = update?.monitor !== undefined ? { minReadySeconds: seconds(toMillis(update.monitor, 0)) } : {}
   if (isJob) {

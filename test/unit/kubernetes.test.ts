@@ -212,4 +212,23 @@ describe('kubernetes generator', () => {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it("gives a kind's default port to a service written without one (Service, container port, probes, waits)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pulpo-k8s-unit-'))
+    try {
+      writeFileSync(join(dir, 'pulpo.yaml'), 'version: 1\nmode: kubernetes\nservices:\n  db: { kind: mongodb }\n  app:\n    image: x/app:1\n    depends_on: { db: healthy }\n')
+      const out = compileKubernetes(loadProject({ config: join(dir, 'pulpo.yaml') }), {})
+      const file = (name: string) => parseAllDocuments(out.files.find((f) => f.path === `kubernetes/dev/${name}`)!.content).map((d) => d.toJS())
+      const db = file('db.yaml')
+      assert.deepEqual(db.find((d) => d.kind === 'Service').spec.ports[0].port, 27017)
+      const c = db.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0]
+      assert.deepEqual(c.livenessProbe.tcpSocket, { port: 27017 })
+      assert.match(c.readinessProbe.exec.command[2], /--port 27017 /)
+      const wait = file('app.yaml').find((d) => d.kind === 'Deployment').spec.template.spec.initContainers[0]
+      assert.deepEqual(wait.env, [{ name: 'WAIT_HOST', value: 'db' }, { name: 'WAIT_PORT', value: '27017' }])
+      assert.deepEqual(out.warnings, [])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
