@@ -8,9 +8,20 @@ import { databaseSteps, observeDatabases, type DatabaseView, type PostgresServer
 import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
 import { checkServiceNames } from '../project/services.js'
+import { deployedImages } from '../backends/swarm/backend.js'
+import { swarmFingerprint } from '../compile/stack.js'
+import { hashOf } from '../plan/hash.js'
 
 /** The desired state of every service of the project's environment. */
 export function desiredOf(project: Project): Desired[] {
+  if (project.mode === 'swarm') {
+    // A swarm service is also the image it deploys: a new `pulpo build --push` is an update.
+    const images = deployedImages(project, false)
+    return desiredServices(project).map((d) => {
+      const fingerprint = swarmFingerprint(project.services[d.name], project, images[d.name])
+      return { ...d, fingerprint, hash: hashOf(fingerprint) }
+    })
+  }
   return desiredServices(project, project.mode === 'docker' && project.composeFile ? composeServices(project.composeFile) : undefined)
 }
 

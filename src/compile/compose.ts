@@ -13,9 +13,9 @@ export const LABEL = { project: 'dev.pulpo.project', service: 'dev.pulpo.service
 const CONDITIONS = { started: 'service_started', healthy: 'service_healthy', completed: 'service_completed_successfully' } as const
 
 /** Compose interpolates `$`: a literal one is written `$$`. */
-const esc = (s: string) => s.replace(/\$/g, '$$$$')
+export const esc = (s: string) => s.replace(/\$/g, '$$$$')
 
-const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
+export const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
 
 /*
  * Healthcheck scripts are fixed text: the probe's port and path reach them as environment
@@ -43,7 +43,7 @@ const MONGO_CHECK = [
 
 const POSTGRES_CHECK = ['if command -v pg_isready >/dev/null 2>&1; then exec pg_isready -q -h 127.0.0.1 -p "$${PULPO_PROBE_PORT}"; fi', TCP_CHECK].join('; ')
 
-function healthcheck(probe: Probe, kind: Kind): { test: string[]; interval: string; timeout: string; retries: number; start_period: string } | undefined {
+export function healthcheck(probe: Probe, kind: Kind): { test: string[]; interval: string; timeout: string; retries: number; start_period: string } | undefined {
   const timing = { interval: seconds(probe.intervalMs), timeout: seconds(Math.max(probe.intervalMs, 5000)), retries: 3, start_period: seconds(probe.timeoutMs) }
   const own = KINDS[kind].healthcheck
   if (own) return { test: own, ...timing }
@@ -70,7 +70,7 @@ export function hasHealthcheck(s: Service): boolean {
   return s.ready !== undefined && healthcheck(s.ready, s.kind) !== undefined
 }
 
-function command(s: Service): string[] | undefined {
+export function command(s: Service): string[] | undefined {
   if (s.command !== undefined) return (typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command).map(esc)
   return KINDS[s.kind].containerCommand?.(s)
 }

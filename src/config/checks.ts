@@ -170,7 +170,7 @@ const checkRunnable: Check = (ctx) => {
   for (const envName of environmentNames(ctx.raw)) {
     const mode = modeOf(ctx.raw, envName)
     // An unknown mode or kind is a schema problem already; guessing what it needs only adds noise.
-    if (mode !== 'local' && mode !== 'docker' && mode !== 'kubernetes') continue
+    if (mode !== 'local' && mode !== 'docker' && mode !== 'swarm' && mode !== 'kubernetes') continue
     for (const [name, svc] of Object.entries(servicesIn(ctx.raw, envName))) {
       if ((svc.kind ?? 'process') !== 'process' || seen.has(`${name}/${mode}`)) continue
       // `comand:` is reported as an unknown key with its did-you-mean; "no command" would repeat it.

@@ -1,6 +1,6 @@
 /** The shapes of pulpo.yaml as written (after schema validation), before environments apply. */
 
-export type Mode = 'local' | 'docker' | 'kubernetes'
+export type Mode = 'local' | 'docker' | 'swarm' | 'kubernetes'
 export type Kind = 'process' | 'mongodb' | 'postgres' | 'prefect' | 'prefect-serve'
 export type Condition = 'started' | 'healthy' | 'completed'
 export type Duration = string | number
@@ -46,6 +46,7 @@ export interface RawService {
   databases?: string[]
   /** kind prefect: the postgres service Prefect's server keeps its data in. */
   database?: string
+  publish?: number | false
 }
 
 /** How a cluster runs a service (kubernetes mode). */
@@ -61,6 +62,8 @@ export interface RawEnvironment {
   namespace?: string
   bind?: string
   docker_host?: string
+  endpoint_mode?: 'vip' | 'dnsrr'
+  publish_mode?: 'ingress' | 'host'
   registry?: string
   env?: Record<string, string | number | boolean>
   services?: Record<string, RawService>

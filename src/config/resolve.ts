@@ -77,12 +77,12 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     const svc = merged[name]
     const port = svc.port ?? (svc.kind === 'postgres' ? KINDS.postgres.defaultPort : undefined)
     // In a container network a service is reached by its name (in Kubernetes, its Service's name).
-    const host = mode === 'docker' ? name : mode === 'kubernetes' ? kubernetesName(name) : bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind
+    const host = mode === 'docker' || mode === 'swarm' ? name : mode === 'kubernetes' ? kubernetesName(name) : bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind
     switch (attr) {
       case 'host':
         return host
       case 'bind':
-        return mode === 'docker' || mode === 'kubernetes' ? '0.0.0.0' : bind
+        return mode === 'docker' || mode === 'swarm' || mode === 'kubernetes' ? '0.0.0.0' : bind
       case 'port':
         return port === undefined ? undefined : String(port)
       case 'url':
@@ -183,6 +183,7 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     svc.dependsOn = { [pg.name]: { condition: 'healthy', restart: false }, ...svc.dependsOn }
   }
   for (const svc of Object.values(services)) for (const [k, v] of Object.entries(svc.env)) if (SECRET_NAME.test(k) && v) secrets.add(v)
+  notes.push(...swarmNotes(source, merged, mode, envName))
 
   const project: Project = {
     name: projectName(raw, dir),
@@ -197,6 +198,8 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     ...(envDecl?.registry !== undefined ? { registry: walk(envDecl.registry, ['environments', envName, 'registry']) as string } : raw.registry !== undefined ? { registry: walk(raw.registry, ['registry']) as string } : {}),
     ...(mode === 'kubernetes' ? { namespace: envDecl?.namespace ?? kubernetesName(projectName(raw, dir)) } : {}),
     ...(envDecl?.docker_host !== undefined ? { dockerHost: walk(envDecl.docker_host, ['environments', envName, 'docker_host']) as string } : {}),
+    ...(envDecl?.endpoint_mode ? { endpointMode: envDecl.endpoint_mode } : {}),
+    ...(envDecl?.publish_mode ? { publishMode: envDecl.publish_mode } : {}),
     env: projectEnv,
     services,
     disabled: Object.keys(raw.services ?? {}).filter((n) => !merged[n]),
@@ -255,6 +258,7 @@ function toService(name: string, svc: RawService, projectEnv: Record<string, str
     stop: { signal: svc.stop?.signal ?? KINDS[kind].defaultStopSignal ?? 'SIGTERM', timeoutMs: toMillis(svc.stop?.timeout, 10_000) },
     persist: svc.persist ?? false,
     ...(svc.deploy ? { deploy: svc.deploy } : {}),
+    ...(svc.publish !== undefined ? { publish: svc.publish } : {}),
     watch: (svc.watch ?? []).map((w) => resolve(dir, w)),
     databases: kind === 'postgres' ? [...new Set(svc.databases ?? [])].sort() : [],
     ...(kind === 'prefect' && svc.database ? { database: svc.database } : {}),
@@ -293,4 +297,15 @@ function at(source: Source, path: (string | number)[], index: number) {
   const quoted = rest.startsWith('"') || rest.startsWith("'") ? 1 : 0
   // Only trust the offset when the scalar starts on this line and is long enough to hold it.
   return rest.length > index + quoted && !/^[|>]/.test(rest) ? { line: loc.line, column: loc.column + quoted + index } : loc
+}
+
+/** What a cluster-only key does elsewhere, and what swarm cannot do: notes, not errors. */
+function swarmNotes(source: Source, merged: Record<string, RawService>, mode: Mode, envName: string): Problem[] {
+  const notes: Problem[] = []
+  for (const [name, svc] of Object.entries(merged)) {
+    if (svc.deploy && (mode === 'local' || mode === 'docker')) notes.push({ file: source.file, ...locate(source, ['services', name, 'deploy'], 'key'), path: pointer(['services', name, 'deploy']), code: 'deploy-ignored', message: `'${name}': deploy applies to swarm and kubernetes modes; environment '${envName}' (${mode} mode) ignores it` })
+    const log = svc.ready?.log !== undefined || (svc.kind === 'prefect-serve' && svc.ready === undefined)
+    if (log && mode === 'swarm') notes.push({ file: source.file, ...locate(source, ['services', name, svc.ready ? 'ready' : 'kind'], 'key'), path: pointer(['services', name, 'ready']), code: 'log-probe-swarm', message: `'${name}': a log probe cannot gate in swarm mode (a container cannot read its own log): its dependents start once its tasks run`, hint: 'use an http, tcp or exec probe to gate on readiness' })
+  }
+  return notes
 }

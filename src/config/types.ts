@@ -36,6 +36,8 @@ export interface Service {
   databases: string[]
   /** kind prefect: the postgres service it keeps its data in. */
   database?: string
+  /** Swarm mode: the published port (default: port), or false for none. */
+  publish?: number | false
 }
 
 /** The project as one environment sees it: what every backend and generator works from. */
@@ -55,6 +57,9 @@ export interface Project {
   registry?: string
   /** The Docker daemon to talk to (the environment's `docker_host`); unset: DOCKER_HOST or the CLI's default. */
   dockerHost?: string
+  /** Swarm mode: the environment's `endpoint_mode` and `publish_mode` (unset: Swarm's defaults, vip and ingress). */
+  endpointMode?: 'vip' | 'dnsrr'
+  publishMode?: 'ingress' | 'host'
   /** Kubernetes mode: the namespace of the manifests (the environment's `namespace`, else the project name). */
   namespace?: string
   /** Project-wide variables, given to every service and flow run. */

@@ -28,6 +28,9 @@ export function fingerprint(s: Service, projectDir: string): Record<string, stri
   put('restart', s.restart)
   put('stop', s.stop)
   put('persist', s.persist)
+  // Only swarm mode reads it; unset, it adds nothing, so other services keep their hash.
+  put('deploy', s.deploy)
+  put('publish', s.publish)
   return out
 }
 

@@ -85,12 +85,25 @@ export interface Actual {
   ports: number[]
   since?: string
   restarts: number
+  /** Swarm mode: tasks running of desired, the nodes they run on, the image, the update state. */
+  swarm?: SwarmInfo
   /** Why it is not running, when the backend knows (`gave up after 3 restarts`). */
   failure?: string
   /** Waiting out a restart's backoff: the next run starts in this many ms. */
   restartingInMs?: number
   /** Failing again and again without staying up: the last exit code and the restarts so far. */
   crashLoop?: { exitCode: number | null; restarts: number }
+}
+
+/** What a cluster says of a service beyond one process (the contract's v1.1 status fields). */
+export interface SwarmInfo {
+  replicas: { running: number; desired: number }
+  nodes: string[]
+  image?: string
+  /** updating, completed, rolled_back, rolling_back, paused... */
+  update: string
+  /** Its spec was changed outside pulpo (`docker service update` by hand). */
+  drift?: boolean
 }
 
 export const isActive = (a: Actual | undefined) => a !== undefined && (a.state === 'running' || a.state === 'starting')

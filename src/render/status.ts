@@ -17,6 +17,11 @@ export interface StatusRow {
   since?: string
   uptime_s?: number
   restarts: number
+  replicas?: { running: number; desired: number }
+  nodes?: string[]
+  image?: string
+  update?: string
+  drift?: boolean
   exit_code?: number | null
   /** Waiting out a restart's backoff: the next run starts in this many seconds. */
   restarting_in_s?: number
@@ -47,6 +52,7 @@ export function statusRows(desiredNames: string[], actual: Actual[], plan: Plan,
       ports: a?.ports ?? [],
       ...(a?.since ? { since: a.since, uptime_s: Math.max(0, Math.round((now - Date.parse(a.since)) / 1000)) } : {}),
       restarts: a?.restarts ?? 0,
+      ...(a?.swarm ?? {}),
       ...(a?.exitCode !== undefined && !running ? { exit_code: a.exitCode } : {}),
       ...(a?.restartingInMs !== undefined ? { restarting_in_s: Math.ceil(a.restartingInMs / 1000) } : {}),
       ...(a?.crashLoop ? { crash_loop: { exit_code: a.crashLoop.exitCode, restarts: a.crashLoop.restarts } } : {}),

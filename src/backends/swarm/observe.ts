@@ -1,0 +1,92 @@
+import { LABEL } from '../../compile/compose.js'
+import { FINGERPRINT_LABEL } from '../../compile/stack.js'
+import type { Actual } from '../../plan/plan.js'
+import { taskState, type SwarmService, type SwarmTask } from './engine.js'
+
+/** What a swarm service is right now, for waiting, status and failures. */
+export interface ServiceView {
+  service: string
+  job: boolean
+  desired: number
+  running: number
+  /** Tasks of the service's current spec that are meant to run, and those that finished. */
+  completed: number
+  failedTasks: SwarmTask[]
+  pending: SwarmTask[]
+  nodes: string[]
+  image?: string
+  /** Swarm's update state: updating, completed, rollback_started, rollback_completed, paused... */
+  update?: string
+  updateMessage?: string
+  updateStartedAt?: string
+}
+
+/** The pulpo service a swarm service is (its label), else undefined. */
+export const serviceOf = (s: SwarmService) => s.Spec.Labels?.[LABEL.service]
+
+/** A swarm service and its tasks, summed up. */
+export function viewOf(s: SwarmService, tasks: SwarmTask[]): ServiceView {
+  const name = s.Spec.Name
+  const mine = tasks.filter((t) => t.Name.trim().replace(/^\\_\s*/, '').startsWith(`${name}.`))
+  const job = !!s.Spec.Mode?.ReplicatedJob
+  const desired = job ? (s.Spec.Mode?.ReplicatedJob?.TotalCompletions ?? 1) : (s.Spec.Mode?.Replicated?.Replicas ?? 1)
+  const live = mine.filter((t) => t.DesiredState.toLowerCase() === 'running')
+  const running = live.filter((t) => taskState(t) === 'running')
+  const completed = mine.filter((t) => taskState(t) === 'complete')
+  return {
+    service: serviceOf(s) ?? name,
+    job,
+    desired,
+    running: running.length,
+    completed: completed.length,
+    failedTasks: mine.filter((t) => ['failed', 'rejected'].includes(taskState(t))),
+    pending: live.filter((t) => ['pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'new', 'allocated'].includes(taskState(t))),
+    nodes: [...new Set(running.map((t) => t.Node))].sort(),
+    image: s.Spec.TaskTemplate?.ContainerSpec?.Image,
+    ...(s.UpdateStatus?.State ? { update: s.UpdateStatus.State, updateMessage: s.UpdateStatus.Message, updateStartedAt: s.UpdateStatus.StartedAt } : {}),
+  }
+}
+
+/** A swarm service in the planner's terms. */
+export function toActual(s: SwarmService, v: ServiceView): Actual {
+  let fingerprint: Record<string, string> | undefined
+  try {
+    fingerprint = JSON.parse(s.Spec.Labels?.[FINGERPRINT_LABEL] ?? '')
+  } catch {
+    fingerprint = undefined
+  }
+  const base = { name: v.service, hash: s.Spec.Labels?.[LABEL.hash], ...(fingerprint ? { fingerprint } : {}), ports: [], restarts: Math.max(0, v.failedTasks.length), swarm: swarmInfo(v) }
+  if (v.job) {
+    const failed = v.failedTasks.length > 0 && v.completed < v.desired
+    if (v.completed >= v.desired) return { ...base, state: 'exited', health: 'unknown', exitCode: 0 }
+    if (failed && !v.pending.length && !v.running) return { ...base, state: 'exited', health: 'unknown', exitCode: 1, failure: v.failedTasks[0].Error || 'its task failed' }
+    return { ...base, state: 'starting', health: 'unknown' }
+  }
+  const health = v.running >= v.desired && v.desired > 0 ? 'healthy' : 'unknown'
+  const state = v.desired === 0 ? 'stopped' : v.running >= v.desired && v.update !== 'updating' && v.update !== 'rollback_started' ? 'running' : v.running > 0 || v.pending.length ? 'starting' : 'starting'
+  return { ...base, state, health }
+}
+
+/** The v1.1 status fields: replicas, nodes, image, update state. */
+export function swarmInfo(v: ServiceView) {
+  return {
+    replicas: { running: v.job ? v.completed : v.running, desired: v.desired },
+    nodes: v.nodes,
+    ...(v.image ? { image: v.image } : {}),
+    update: updateWord(v),
+  }
+}
+
+/** Swarm's update states in the contract's words: updating, completed, rolled_back, paused... */
+function updateWord(v: ServiceView): string {
+  switch (v.update) {
+    case undefined:
+      return 'completed'
+    case 'rollback_completed':
+      return 'rolled_back'
+    case 'rollback_started':
+      return 'rolling_back'
+    default:
+      return v.update
+  }
+}

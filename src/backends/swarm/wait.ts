@@ -1,0 +1,71 @@
+import type { Project } from '../../config/types.js'
+import type { WaitCondition } from '../../plan/conditions.js'
+import { toMillis } from '../../util/duration.js'
+import { ServiceFailed } from '../backend.js'
+import type { SwarmEngine } from './engine.js'
+import { viewOf, type ServiceView } from './observe.js'
+
+/** A rolling update under way: what Swarm's update state said before pulpo asked for it. */
+export interface Rollout {
+  before?: string
+}
+
+const FAILED_UPDATE = new Set(['rollback_started', 'rollback_completed', 'rollback_paused', 'paused'])
+
+/** The service as the cluster sees it now (undefined: no such service). */
+export async function look(engine: SwarmEngine, project: Project, service: string): Promise<ServiceView | undefined> {
+  const name = `${project.name}_${service}`
+  const r = await engine.run(['service', 'inspect', name])
+  if (r.exitCode !== 0) return undefined
+  const [s] = JSON.parse(String(r.stdout))
+  return viewOf(s, await engine.tasks([name]))
+}
+
+/**
+ * How long a service may take: its probe's timeout (60s by default) and a margin, per round of a
+ * rolling update (replicas / parallelism rounds, each with its monitor period).
+ */
+function budgetMs(project: Project, service: string, v: ServiceView | undefined, rolling: boolean): number {
+  const s = project.services[service]
+  const one = (s?.ready?.timeoutMs ?? 60_000) + 30_000
+  if (!rolling || !s) return one
+  const rounds = Math.ceil(Math.max(1, v?.desired ?? 1) / Math.max(1, s.deploy?.update?.parallelism || 1))
+  return rounds * (one + toMillis(s.deploy?.update?.monitor, 5000))
+}
+
+/**
+ * Waits for a condition on a swarm service: `started` (a task runs), `healthy`/`ready` (every
+ * replica runs its current spec, past its healthcheck: Swarm holds a task in `starting` until it
+ * is healthy, and a rolling update has completed), `completed` (a job's tasks all completed).
+ * A rolled-back update, a failed job or a deadline without progress fails with the tasks' errors.
+ */
+export async function waitForService(engine: SwarmEngine, project: Project, service: string, condition: WaitCondition, rollout: Rollout | undefined, signal?: AbortSignal, progress?: (text: string) => void): Promise<void> {
+  let deadline = 0
+  for (;;) {
+    if (signal?.aborted) throw new ServiceFailed(service, 'interrupted')
+    const v = await look(engine, project, service)
+    deadline ||= Date.now() + budgetMs(project, service, v, !!rollout)
+    if (!v) throw new ServiceFailed(service, 'its swarm service is gone')
+    const fresh = !rollout || (v.updateStartedAt !== undefined && v.updateStartedAt !== rollout.before)
+    if (rollout && fresh && v.update && FAILED_UPDATE.has(v.update)) {
+      const task = v.failedTasks[0]
+      throw new ServiceFailed(service, `its update failed and Swarm rolled it back${v.updateMessage ? ` (${v.updateMessage})` : ''}${task?.Error ? `: ${task.Error}` : ''}`, [`the previous version serves again${v.update === 'rollback_completed' ? '' : ' once the rollback completes'}; see pulpo status`])
+    }
+    if (v.job) {
+      if (v.completed >= v.desired) return
+      const failed = v.failedTasks.find((t) => t.DesiredState.toLowerCase() !== 'running')
+      if (failed && !v.pending.length && !v.running) throw new ServiceFailed(service, `its job failed: ${failed.Error || failed.CurrentState}`)
+      if (condition === 'started' && (v.running || v.completed)) return
+    } else {
+      const settled = !rollout || (fresh && v.update === 'completed')
+      if (condition === 'started' && v.running > 0) return
+      if (v.running >= v.desired && settled) return
+    }
+    progress?.(v.job ? `job: ${v.completed}/${v.desired} completed` : `${v.running}/${v.desired} running${v.update === 'updating' ? ', updating' : ''}`)
+    if (Date.now() > deadline) {
+      const why = [...v.pending.map((t) => t.Error).filter(Boolean), ...v.failedTasks.map((t) => t.Error).filter(Boolean)][0]
+      throw new ServiceFailed(service, `not ready after ${Math.round(budgetMs(project, service, v, !!rollout) / 1000)}s: ${v.running}/${v.desired} tasks running${why ? `; ${v.pending.length ? 'pending' : 'a task failed'}: ${why}` : ''}`, v.pending.length ? ['a task that stays pending has no node that satisfies its placement and resources: see docker node ls, and the service’s deploy.placement'] : [])
+    }
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+}
