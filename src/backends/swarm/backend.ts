@@ -75,8 +75,11 @@ export class SwarmBackend implements Backend {
   }
 
   /**
-   * A persisted service's volume lives on one node: the node labelled for it (pulpo labels one
-   * the first time: the node holding the fewest pulpo volumes, managers first, then by name).
+   * A persisted service's volume lives on one node: the node labelled for it. pulpo labels one the
+   * first time: the manager it talks to when it is ready (so `down --volumes` can reach the
+   * volume through it), else the ready node holding the fewest pulpo volumes. Label another node
+   * (`docker node update --label-add dev.pulpo.data.PROJECT.SERVICE=true`) before the first `up`
+   * to put the data there.
    */
   private async pin(engine: SwarmEngine, project: Project, service: string) {
     const label = dataLabel(project.name, service)
@@ -85,7 +88,7 @@ export class SwarmBackend implements Backend {
     if (inspected.some((n) => n.Spec.Labels?.[label])) return
     const ready = nodes.filter((n) => n.Status === 'Ready' && n.Availability === 'Active')
     const volumesOn = (id: string) => Object.keys(inspected.find((n) => n.ID === id)?.Spec.Labels ?? {}).filter((k) => k.startsWith('dev.pulpo.data.')).length
-    const choice = ready.sort((a, b) => volumesOn(a.ID) - volumesOn(b.ID) || Number(!a.ManagerStatus) - Number(!b.ManagerStatus) || a.Hostname.localeCompare(b.Hostname))[0]
+    const choice = ready.sort((a, b) => Number(!a.Self) - Number(!b.Self) || volumesOn(a.ID) - volumesOn(b.ID) || a.Hostname.localeCompare(b.Hostname))[0]
     if (!choice) throw new ServiceFailed(service, 'no node is ready to hold its volume')
     await engine.ok(['node', 'update', '--label-add', `${label}=true`, choice.ID])
   }
@@ -155,7 +158,7 @@ export class SwarmBackend implements Backend {
       },
     })
     if (!services.length) await removeRest(engine, project, opts.volumes)
-    else if (opts.volumes) for (const s of targets) await engine.run(['volume', 'rm', '-f', `${project.name}_${s}-data`])
+    else if (opts.volumes) for (const s of targets) await engine.run(['volume', 'rm', `${project.name}_${s}-data`])
     return results
   }
 
@@ -196,7 +199,19 @@ async function removeRest(engine: SwarmEngine, project: Project, volumes: boolea
   if (secrets.length) await engine.run(['secret', 'rm', ...secrets])
   if (volumes) {
     const vols = (await engine.ok(['volume', 'ls', '--quiet', '--filter', `label=${LABEL.project}=${project.name}`])).split('\n').filter(Boolean)
-    if (vols.length) await engine.run(['volume', 'rm', '-f', ...vols])
+    // A removed service's container may hold its volume a moment longer.
+    // A removed service's container may hold its volume a while (`rm -f` would not say it failed).
+    for (let i = 0, left = vols; left.length && i < 60; i++) {
+      if (i) await new Promise((res) => setTimeout(res, 1000))
+      const r = await engine.run(['volume', 'rm', ...left])
+      left = r.exitCode === 0 ? [] : left.filter((v) => !new RegExp(`no such volume: ${v}`, 'i').test(String(r.all)) && String(r.all).includes(v))
+    }
+    // The data is gone: so is the node label that kept the service where its data was.
+    for (const n of await engine.nodes()) {
+      const labels = JSON.parse(await engine.ok(['node', 'inspect', '--format', '{{json .Spec.Labels}}', n.ID])) as Record<string, string> | null
+      const mine = Object.keys(labels ?? {}).filter((k) => k.startsWith(`dev.pulpo.data.${project.name}.`))
+      if (mine.length) await engine.run(['node', 'update', ...mine.flatMap((k) => ['--label-rm', k]), n.ID])
+    }
   }
 }
 

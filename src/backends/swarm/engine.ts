@@ -100,7 +100,7 @@ export class SwarmEngine {
   }
 
   /** Nodes: hostname → status and availability. */
-  async nodes(): Promise<{ ID: string; Hostname: string; Status: string; Availability: string; ManagerStatus: string }[]> {
+  async nodes(): Promise<{ ID: string; Hostname: string; Status: string; Availability: string; ManagerStatus: string; Self: boolean }[]> {
     const r = await this.run(['node', 'ls', '--format', '{{json .}}'])
     return String(r.stdout)
       .split('\n')
