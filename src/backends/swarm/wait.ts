@@ -47,7 +47,9 @@ export async function waitForService(engine: SwarmEngine, project: Project, serv
     deadline ||= Date.now() + budgetMs(project, service, v, !!rollout)
     if (!v) throw new ServiceFailed(service, 'its swarm service is gone')
     const fresh = !rollout || (v.updateStartedAt !== undefined && v.updateStartedAt !== rollout.before)
-    if (rollout && fresh && v.update && FAILED_UPDATE.has(v.update)) {
+    // A failed update is reported once Swarm has rolled it back, so "the previous version serves" is true.
+    const rollingBack = v.update === 'rollback_started' && Date.now() < deadline
+    if (rollout && fresh && v.update && FAILED_UPDATE.has(v.update) && !rollingBack) {
       const task = v.failedTasks[0]
       throw new ServiceFailed(service, `its update failed and Swarm rolled it back${v.updateMessage ? ` (${v.updateMessage})` : ''}${task?.Error ? `: ${task.Error}` : ''}`, [`the previous version serves again${v.update === 'rollback_completed' ? '' : ' once the rollback completes'}; see pulpo status`])
     }
@@ -61,7 +63,7 @@ export async function waitForService(engine: SwarmEngine, project: Project, serv
       if (condition === 'started' && v.running > 0) return
       if (v.running >= v.desired && settled) return
     }
-    progress?.(v.job ? `job: ${v.completed}/${v.desired} completed` : `${v.running}/${v.desired} running${v.update === 'updating' ? ', updating' : ''}`)
+    progress?.(rollingBack ? 'update failed: rolling back' : v.job ? `job: ${v.completed}/${v.desired} completed` : `${v.running}/${v.desired} running${v.update === 'updating' ? ', updating' : ''}`)
     if (Date.now() > deadline) {
       const why = [...v.pending.map((t) => t.Error).filter(Boolean), ...v.failedTasks.map((t) => t.Error).filter(Boolean)][0]
       throw new ServiceFailed(service, `not ready after ${Math.round(budgetMs(project, service, v, !!rollout) / 1000)}s: ${v.running}/${v.desired} tasks running${why ? `; ${v.pending.length ? 'pending' : 'a task failed'}: ${why}` : ''}`, v.pending.length ? ['a task that stays pending has no node that satisfies its placement and resources: see docker node ls, and the service’s deploy.placement'] : [])
