@@ -85,19 +85,16 @@ export function probes(s: Service, project: Project, used: Map<string, string>, 
   // `timeout` (give up when not ready by then) is the startup probe's budget; liveness starts after it.
   const startup = (handler: Obj) => ({ ...handler, periodSeconds: period, timeoutSeconds: Math.max(period, 5), failureThreshold: Math.max(1, Math.ceil(probe.timeoutMs / (period * 1000))) })
   const own = KINDS[s.kind].healthcheck
-  if (own) {
-    // A kind's own check (the flow runner's ready file) is a command in the container.
-    const handler = { exec: { command: own.filter((w) => w !== 'CMD') } }
-    return { readinessProbe: { ...handler, ...timing } }
-  }
-  const handler = probeHandler(probe, project, used)
+  // A kind's own check (postgres' pg_isready, the flow runner's ready file) is a command in the container.
+  const handler = own ? { exec: { command: ownCheck(own) } } : probeHandler(probe, project, used)
   if (!handler) {
     warn(`its readiness probe (log: a line of its output) cannot be mapped to Kubernetes: the pod is ready once started`)
     return {}
   }
-  if (probe.kind === 'exec') return { readinessProbe: { ...handler, ...timing } }
-  // MongoDB answers `ping` only when it can serve; its process is alive when the port accepts.
-  const live = probe.kind === 'mongodb' ? { tcpSocket: { port: probe.port } } : handler
+  const port = 'port' in probe && probe.port ? probe.port : undefined
+  if (probe.kind === 'exec' || (own && port === undefined)) return { readinessProbe: { ...handler, ...timing } }
+  // A database answers its ping only when it can serve; its process is alive when the port accepts.
+  const live = (probe.kind === 'mongodb' || probe.kind === 'postgres' || own) && port !== undefined ? { tcpSocket: { port } } : handler
   // Liveness at most every 10 s (Kubernetes' default): a restart is costly, a late one cheap.
   return { startupProbe: startup(live), readinessProbe: { ...handler, ...timing }, livenessProbe: { ...live, ...timing, periodSeconds: Math.max(period, 10), timeoutSeconds: Math.max(period, 5) } }
 }
@@ -114,9 +111,17 @@ export function probeHandler(probe: Probe, project: Project, used: Map<string, s
     case 'mongodb':
       // The port is a number the schema checked: it can be part of the script.
       return { exec: { command: ['/bin/sh', '-c', `if command -v mongosh >/dev/null 2>&1; then exec mongosh --quiet --port ${probe.port} --eval 'db.adminCommand({ping: 1}).ok'; fi; exec mongo --quiet --port ${probe.port} --eval 'db.adminCommand({ping: 1}).ok'`] } }
+    case 'postgres':
+      return { exec: { command: ['/bin/sh', '-c', `exec pg_isready -q -h 127.0.0.1 -p ${probe.port}`] } }
     case 'log':
       return undefined
   }
+}
+
+/** A kind's Compose healthcheck as a probe's command: CMD-SHELL runs through the shell, and `$$` was Compose's escape. */
+function ownCheck(test: string[]): string[] {
+  if (test[0] === 'CMD-SHELL') return ['/bin/sh', '-c', test.slice(1).join(' ').replace(/\$\$/g, '$')]
+  return test[0] === 'CMD' ? test.slice(1) : test
 }
 
 /*

@@ -81,6 +81,7 @@ function serviceManifests(s: Service, project: Project, image: string | undefine
   const secretData = Object.fromEntries([...secret.keys()].sort().map((k) => [k, Buffer.from(secret.get(k)!).toString('base64')]))
 
   if (KINDS[s.kind].containerVolumes) warn(`its bind mounts (run_cache/ and python_path) are not mapped: give it an image that contains them`)
+  if (s.databases.length) warn(`its databases (${s.databases.join(', ')}) are not created: pulpo up creates them, and nothing runs pulpo up in a cluster; create them with an init script or a Job`)
   if (s.stop.signal !== 'SIGTERM') warn(`stop.signal ${s.stop.signal} is not mapped: Kubernetes stops a container with SIGTERM`)
   const nodeSelector: Record<string, string> = {}
   for (const c of s.deploy?.placement ?? []) {

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { assertNoStackTrace, ensureBinary, pulpo, ROOT, show } from '../cli/helpers.js'
 
-const SECRETS = { DB_PASSWORD: 'pw-Zq91-secret', API_KEY: 'key-Zq92-secret', WORKER_TOKEN: 'tok-Zq93-secret' }
+const SECRETS = { DB_PASSWORD: 'pw-Zq91-secret', API_KEY: 'key-Zq92-secret', WORKER_TOKEN: 'tok-Zq93-secret', PG_PASSWORD: 'pg-Zq94-secret' }
 const dirs: string[] = []
 let tools: Record<string, string> = {}
 
@@ -94,7 +94,7 @@ describe('kubernetes export (kubeconform against the official schemas, kubectl k
         if (!f.endsWith('.secret.yaml')) assert.ok(!text.includes(Buffer.from(value).toString('base64')), `${f} holds a secret in base64`)
       }
     }
-    await assertValid(dir, t, 32)
+    await assertValid(dir, t, 37)
   })
 
   it('writes the same bytes again (compile --check finds nothing stale)', async () => {
