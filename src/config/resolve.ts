@@ -183,7 +183,7 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     svc.dependsOn = { [pg.name]: { condition: 'healthy', restart: false }, ...svc.dependsOn }
   }
   for (const svc of Object.values(services)) for (const [k, v] of Object.entries(svc.env)) if (SECRET_NAME.test(k) && v) secrets.add(v)
-  notes.push(...swarmNotes(source, merged, mode, envName))
+  notes.push(...swarmNotes(source, merged, mode))
 
   const project: Project = {
     name: projectName(raw, dir),
@@ -299,11 +299,10 @@ function at(source: Source, path: (string | number)[], index: number) {
   return rest.length > index + quoted && !/^[|>]/.test(rest) ? { line: loc.line, column: loc.column + quoted + index } : loc
 }
 
-/** What a cluster-only key does elsewhere, and what swarm cannot do: notes, not errors. */
-function swarmNotes(source: Source, merged: Record<string, RawService>, mode: Mode, envName: string): Problem[] {
+/** What swarm mode cannot do: notes, not errors. (A deploy outside a cluster has its own note.) */
+function swarmNotes(source: Source, merged: Record<string, RawService>, mode: Mode): Problem[] {
   const notes: Problem[] = []
   for (const [name, svc] of Object.entries(merged)) {
-    if (svc.deploy && (mode === 'local' || mode === 'docker')) notes.push({ file: source.file, ...locate(source, ['services', name, 'deploy'], 'key'), path: pointer(['services', name, 'deploy']), code: 'deploy-ignored', message: `'${name}': deploy applies to swarm and kubernetes modes; environment '${envName}' (${mode} mode) ignores it` })
     const log = svc.ready?.log !== undefined || (svc.kind === 'prefect-serve' && svc.ready === undefined)
     if (log && mode === 'swarm') notes.push({ file: source.file, ...locate(source, ['services', name, svc.ready ? 'ready' : 'kind'], 'key'), path: pointer(['services', name, 'ready']), code: 'log-probe-swarm', message: `'${name}': a log probe cannot gate in swarm mode (a container cannot read its own log): its dependents start once its tasks run`, hint: 'use an http, tcp or exec probe to gate on readiness' })
   }
