@@ -122,7 +122,8 @@ function composeService(s: Service, project: Project, composeDir: string, secret
     ...(build ? { build } : {}),
     ...(cmd ? { command: cmd } : {}),
     environment: environment(s, project, probe, secrets),
-    ...(s.port !== undefined ? { ports: [`${project.bind}:${s.port}:${s.port}`] } : {}),
+    // `publish`: another host port for a server that listens on its usual one in the container.
+    ...(s.port !== undefined && s.publish !== false ? { ports: [`${project.bind}:${s.publish ?? s.port}:${s.port}`] } : {}),
     // `healthy` on a dependency without a healthcheck (a log probe) is an error to Compose ("has no
     // healthcheck configured"): the file says started, and pulpo starts the dependent only once
     // the dependency's log line is seen.

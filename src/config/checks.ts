@@ -188,11 +188,15 @@ const checkPortClashes: Check = (ctx) => {
   const out: Problem[] = []
   for (const envName of environmentNames(ctx.raw)) {
     const byPort = new Map<number, string>()
+    // In docker mode the host port is `publish` (default: port); containers may share a port.
+    const docker = modeOf(ctx.raw, envName) === 'docker'
     for (const [name, svc] of Object.entries(servicesIn(ctx.raw, envName))) {
-      if (typeof svc.port !== 'number') continue
-      const other = byPort.get(svc.port)
-      if (other) out.push(problem(ctx, 'port-clash', declaredAt(ctx, envName, name, ['port']), `'${name}' and '${other}' both publish port ${svc.port} in environment '${envName}'`, 'give one of them another port'))
-      else byPort.set(svc.port, name)
+      if (typeof svc.port !== 'number' || (docker && svc.publish === false)) continue
+      const host = docker && typeof svc.publish === 'number' ? svc.publish : svc.port
+      const key = docker && typeof svc.publish === 'number' ? 'publish' : 'port'
+      const other = byPort.get(host)
+      if (other) out.push(problem(ctx, 'port-clash', declaredAt(ctx, envName, name, [key]), `'${name}' and '${other}' both publish port ${host} in environment '${envName}'`, `give one of them another ${docker ? 'publish: port' : 'port'}`))
+      else byPort.set(host, name)
     }
   }
   return out

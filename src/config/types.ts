@@ -36,7 +36,7 @@ export interface Service {
   databases: string[]
   /** kind prefect: the postgres service it keeps its data in. */
   database?: string
-  /** Swarm mode: the published port (default: port), or false for none. */
+  /** Docker and swarm modes: the published port (default: port), or false for none. */
   publish?: number | false
 }
 

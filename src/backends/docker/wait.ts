@@ -81,7 +81,7 @@ export class ContainerWatch {
     if (hostProbe && probe?.kind === 'log') {
       if (!this.logSeen.has(c.id) && (await logMatches(c.id, probe.pattern))) this.logSeen.add(c.id)
       health = this.logSeen.has(c.id) ? 'healthy' : 'unknown'
-    } else if (hostProbe && probe?.kind === 'tcp') health = (await tcpOpen('127.0.0.1', probe.port, 1000)) ? 'healthy' : 'unknown'
+    } else if (hostProbe && probe?.kind === 'tcp') health = (await tcpOpen('127.0.0.1', probe.port === svc?.port ? (typeof svc?.publish === 'number' ? svc.publish : probe.port) : probe.port, 1000)) ? 'healthy' : 'unknown'
     const unhealthy = health === 'unhealthy' ? { failure: `unhealthy (${svc?.ready && hasHealthcheck(svc) ? describeProbe(svc.ready) : 'healthcheck'})` } : {}
     const upMs = c.startedAt ? Date.now() - Date.parse(c.startedAt) : undefined
     return { status: c.health === 'starting' ? 'starting' : 'running', health, hasProbe, ...unhealthy, ...(upMs !== undefined && !Number.isNaN(upMs) ? { upMs } : {}), settleMs: svc?.settleMs ?? 0 }
