@@ -54,6 +54,10 @@ PY
 }
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 forward_rule=(FORWARD -i "$bridge" -o "$bridge" -j ACCEPT)
+# The nodes reach the outside through the host, as a cluster's machines do (a build on the manager
+# installs packages): out from the bridge, the replies back, and their addresses masqueraded.
+out_rules=("FORWARD -i $bridge ! -o $bridge -j ACCEPT" "FORWARD -o $bridge -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+nat_rule=(POSTROUTING -s "$net.0/24" ! -o "$bridge" -j MASQUERADE)
 
 # Stops a process we started, by the pid we recorded; SIGKILL after a grace period.
 stop_pid() {
@@ -91,6 +95,11 @@ teardown() {
   done
   ip link del "$bridge" 2>/dev/null || true
   while iptables -C "${forward_rule[@]}" 2>/dev/null; do iptables -D "${forward_rule[@]}"; done
+  for rule in "${out_rules[@]}"; do
+    # shellcheck disable=SC2086 # the rules are fixed words
+    while iptables -C $rule 2>/dev/null; do iptables -D $rule; done
+  done
+  while iptables -t nat -C "${nat_rule[@]}" 2>/dev/null; do iptables -t nat -D "${nat_rule[@]}"; done
   rm -rf "$root" "$run"
   log "removed"
 }
@@ -154,6 +163,11 @@ ip link set "$bridge" up
 # The host's dockerd sets FORWARD's policy to DROP and bridged frames go through iptables
 # (bridge-nf-call-iptables), which would cut the nodes off from each other.
 iptables -C "${forward_rule[@]}" 2>/dev/null || iptables -I "${forward_rule[@]}"
+for rule in "${out_rules[@]}"; do
+  # shellcheck disable=SC2086 # the rules are fixed words
+  iptables -C $rule 2>/dev/null || iptables -I $rule
+done
+iptables -t nat -C "${nat_rule[@]}" 2>/dev/null || iptables -t nat -A "${nat_rule[@]}"
 
 for node in "${nodes[@]}"; do
   ns=pulpo-$node
@@ -166,6 +180,7 @@ for node in "${nodes[@]}"; do
   ip link set "psw-$node" up
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
+  ip -n "$ns" route replace default via "$net.1"
 done
 
 # --- the registries, on the bridge's address only (reachable from the host and every node).
