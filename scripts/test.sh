@@ -18,7 +18,7 @@ node scripts/check-cycles.mjs
 # The slow preparations run side by side: the Python venv with Prefect and the example's
 # dependencies; a MongoDB-wire server; PostgreSQL's server binaries; kubeconform with the Kubernetes API's schemas; a Docker
 # engine with Compose v1 and v2 and a local base image, then (it needs the engine's packages and
-# that image) a three-node Docker Swarm with a registry.
+# that image) a three-node Docker Swarm with a registry; then the prod example's stand-in images.
 scripts/setup-python.sh > test-artifacts/setup-python.log 2>&1 & py=$!
 scripts/setup-mongodb.sh > test-artifacts/setup-mongodb.env 2> test-artifacts/setup-mongodb.log & mongo=$!
 scripts/setup-postgres.sh > test-artifacts/setup-postgres.log 2>&1 & pg=$!
@@ -32,10 +32,14 @@ wait "$mongo" || failed mongodb
 wait "$pg" || failed postgres
 wait "$k8s" || failed kubernetes
 wait "$dock" || { [ $? -eq 2 ] && failed swarm || failed docker; }
-cat test-artifacts/setup-*.log >&2
 eval "$(cat test-artifacts/setup-mongodb.env)"
 eval "$(cat test-artifacts/setup-kubernetes.env)"
 eval "$(cat test-artifacts/setup-swarm.env)"
+# Stand-ins for the public images of the example's prod environment, in the cluster's registry (it
+# needs the cluster and FerretDB's binary; cached by content, so a warm run only checks).
+scripts/setup-prod-images.sh > test-artifacts/setup-prod-images.env 2> test-artifacts/setup-prod-images.log || failed prod-images
+cat test-artifacts/setup-*.log >&2
+eval "$(cat test-artifacts/setup-prod-images.env)"
 
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/*/*.test.ts); fi
 exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
