@@ -3,7 +3,7 @@ import { ServiceFailed } from '../backends/backend.js'
 import type { ResourceStep } from '../plan/plan.js'
 import { credentialsOf } from '../postgres/local.js'
 import { ident, PG, PgConnection, PgError } from '../postgres/wire.js'
-import { hostOf } from '../probes/probe.js'
+import { reach } from './reach.js'
 import { mask } from '../util/mask.js'
 
 /** A database a postgres service should hold, for plan and status. */
@@ -27,7 +27,7 @@ const postgresServices = (project: Project) => Object.values(project.services).f
 async function connect(project: Project, s: Service): Promise<PgConnection> {
   const { user, password } = credentialsOf(s)
   try {
-    return await PgConnection.open({ host: hostOf(project), port: s.port!, user, password, database: 'postgres' })
+    return await PgConnection.open({ ...(await reach(project, s.name)), user, password, database: 'postgres' })
   } catch (e) {
     if (e instanceof PgError && e.code === PG.badPassword) {
       throw new ServiceFailed(s.name, `it refused the password of pulpo.yaml for user '${user}' (POSTGRES_PASSWORD): its data was initialised with another one`, ["set POSTGRES_PASSWORD back to the one it was created with, or change it in the server (ALTER ROLE ... PASSWORD)", `\`pulpo down --volumes ${s.name}\` starts it afresh, and deletes its data`])

@@ -4,6 +4,7 @@ import type { MongoClient } from 'mongodb'
 import type { Project } from '../config/types.js'
 import { KINDS } from '../kinds/kinds.js'
 import { hostOf, urlAuthority } from '../probes/probe.js'
+import { reach } from './reach.js'
 import { diffModel, modelSpecs, pending, type ModelSpec } from '../mongo/models.js'
 import { allSupported, applyChanges, capabilities, connect, observeModel, serverVersion, unsupported, type Capabilities } from '../mongo/server.js'
 import { writeAtomic } from '../project/atomic.js'
@@ -27,10 +28,10 @@ export interface ServerView {
   error?: string
 }
 
-/** Where a mongodb service answers from this machine. The URL carries no credentials. */
-export function mongoUrl(project: Project, service: string): string {
-  const port = project.services[service].port ?? KINDS.mongodb.defaultPort!
-  return `mongodb://${urlAuthority(hostOf(project), port)}/?directConnection=true`
+/** Where a mongodb service answers from this machine (`at`: where reach() found it). The URL carries no credentials. */
+export function mongoUrl(project: Project, service: string, at?: { host: string; port: number }): string {
+  const port = at?.port ?? project.services[service].port ?? KINDS.mongodb.defaultPort!
+  return `mongodb://${urlAuthority(at?.host ?? hostOf(project), port)}/?directConnection=true`
 }
 
 /**
@@ -49,7 +50,7 @@ function rememberedCaps(project: Project): Record<string, Capabilities> {
 }
 
 async function withServer<T>(project: Project, service: string, mode: 'read' | 'write', fn: (client: MongoClient, caps: Capabilities) => Promise<T>): Promise<T> {
-  const client = await connect(mongoUrl(project, service))
+  const client = await connect(mongoUrl(project, service, await reach(project, service)))
   try {
     let caps: Capabilities
     if (mode === 'write') {

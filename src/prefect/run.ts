@@ -7,7 +7,8 @@ import type { FlowEntry } from '../compile/prefect.js'
 import type { Project } from '../config/types.js'
 import { KINDS } from '../kinds/kinds.js'
 import { PulpoError } from '../errors.js'
-import { hostOf, urlAuthority } from '../probes/probe.js'
+import { reach } from '../app/reach.js'
+import { urlAuthority } from '../probes/probe.js'
 import { didYouMean } from '../util/didyoumean.js'
 
 /** The outcome of a flow run, as `pulpo prefect run --json` prints it. */
@@ -154,7 +155,8 @@ export async function prefectApiUrl(project: Project, backend: Backend): Promise
   const { actual } = await backend.observe(project)
   const a = actual.find((x) => x.name === prefect.name)
   if (!a || a.state !== 'running' || a.health === 'unhealthy') return undefined
-  return `http://${urlAuthority(hostOf(project), prefect.port ?? KINDS.prefect.defaultPort!)}/api`
+  const { host, port } = await reach(project, prefect.name)
+  return `http://${urlAuthority(host, port)}/api`
 }
 
 /**

@@ -1,0 +1,16 @@
+import type { Project } from '../config/types.js'
+import { swarmAddress } from '../backends/swarm/reach.js'
+import { KINDS } from '../kinds/kinds.js'
+import { hostOf } from '../probes/probe.js'
+
+/**
+ * Where this machine reaches a service (pulpo's own connections: datamodels, postgres databases,
+ * the Prefect API): locally and in docker mode the bound address and the service's port; in swarm
+ * mode a node that runs it, on the port the service is published on.
+ */
+export async function reach(project: Project, service: string): Promise<{ host: string; port: number }> {
+  const s = project.services[service]
+  const port = s.port ?? KINDS[s.kind].defaultPort!
+  if (project.mode !== 'swarm') return { host: hostOf(project), port }
+  return { host: (await swarmAddress(project, service)) ?? hostOf(project), port: typeof s.publish === 'number' ? s.publish : port }
+}
