@@ -24,6 +24,9 @@ function typesAt(node: Schema | undefined, path: readonly (string | number)[]): 
   if (!path.length) {
     const t = node.type
     for (const one of Array.isArray(t) ? t : typeof t === 'string' ? [t] : []) out.add(one as string)
+    // A choice among fixed words (`endpoint_mode: ${ENDPOINT_MODE:-vip}`) is interpolated before the
+    // schema checks the word, as a number is.
+    if (!t && Array.isArray(node.enum)) out.add('enum')
     return out
   }
   const [head, ...rest] = path
