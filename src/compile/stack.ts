@@ -109,7 +109,7 @@ function stackService(s: Service, project: Project, image: string | undefined, j
   const update = { parallelism: d.update?.parallelism ?? 1, order: updateOrder(s), monitor: durationText(d.update?.monitor, '5s'), failure_action: 'rollback' }
   return {
     image: esc(image ?? s.image ?? KINDS[s.kind].image ?? s.name),
-    ...(secrets.length && cmd ? { entrypoint: ['/bin/sh', '-c', SHIM, 'pulpo-env'] } : {}),
+    ...(secrets.length && cmd ? { entrypoint: ['/bin/sh', '-c', SHIM, 'pulpo-env', ...(KINDS[s.kind].imageEntrypoint ?? [])] } : {}),
     ...(cmd ? { command: cmd } : {}),
     ...(Object.keys(environment).length ? { environment } : {}),
     ...(secrets.length ? { secrets } : {}),

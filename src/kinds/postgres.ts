@@ -45,4 +45,5 @@ export const postgres: KindSpec = {
   containerEnv: (s) => postgresContainer(s).environment,
   containerDataDir: POSTGRES_DATA_DIR,
   healthcheck: postgresContainer({ port: POSTGRES_PORT } as Service).healthcheck,
+  imageEntrypoint: ['docker-entrypoint.sh'],
 }

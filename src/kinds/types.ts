@@ -33,6 +33,11 @@ export interface KindSpec {
   containerVolumes?(s: Service, project: Project, rel: (p: string) => string): string[]
   /** Docker mode: a healthcheck of its own instead of its probe's. */
   healthcheck?: string[]
+  /**
+   * Swarm mode: the image's own entrypoint, which the secrets shim (it replaces the entrypoint)
+   * runs before the command, e.g. the official postgres image's initialisation and user switch.
+   */
+  imageEntrypoint?: string[]
   /** The stop signal when the service names none (SIGTERM). */
   defaultStopSignal?: string
   /** Local mode: what must exist before each start (a data directory initialised once); may throw a PulpoError. */
