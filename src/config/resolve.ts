@@ -303,7 +303,8 @@ function at(source: Source, path: (string | number)[], index: number) {
 function swarmNotes(source: Source, merged: Record<string, RawService>, mode: Mode): Problem[] {
   const notes: Problem[] = []
   for (const [name, svc] of Object.entries(merged)) {
-    const log = svc.ready?.log !== undefined || (svc.kind === 'prefect-serve' && svc.ready === undefined)
+    // A prefect-serve container gates by its kind's own healthcheck (the file its runner writes).
+    const log = svc.ready?.log !== undefined && svc.kind !== 'prefect-serve'
     if (log && mode === 'swarm') notes.push({ file: source.file, ...locate(source, ['services', name, svc.ready ? 'ready' : 'kind'], 'key'), path: pointer(['services', name, 'ready']), code: 'log-probe-swarm', message: `'${name}': a log probe cannot gate in swarm mode (a container cannot read its own log): its dependents start once its tasks run`, hint: 'use an http, tcp or exec probe to gate on readiness' })
   }
   return notes
