@@ -8,10 +8,13 @@
 #   prefect   Prefect from PyPI, the version the example's venv resolved (else requirements.txt's range)
 #   postgres  Debian's postgresql behind an entrypoint like the official image's
 #
+# They, and the example's own images on the test cluster, start FROM a base made here: the offline
+# image trusting the machine's CA bundle (an egress that inspects TLS would fail pip otherwise).
 # Each image is tagged with a digest of what goes into it (its build context and build args), so a
 # run finds what the registry already has and neither rebuilds nor re-pushes it.
 # Usage: scripts/setup-prod-images.sh   (after setup-swarm.sh; reads PULPO_SWARM_*, else runs it)
-# Prints, for `eval`, PULPO_DB_IMAGE, PULPO_PREFECT_IMAGE and PULPO_PG_IMAGE; progress on stderr.
+# Prints, for `eval`, PULPO_BASE_IMAGE, PULPO_DB_IMAGE, PULPO_PREFECT_IMAGE and PULPO_PG_IMAGE;
+# progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "setup-prod-images: $*" >&2; }
@@ -24,6 +27,8 @@ eval "$(scripts/setup-mongodb.sh)"
 
 registry=$PULPO_SWARM_REGISTRY
 base=local/python:bookworm
+ca_bundle=${PULPO_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+[ -f "$ca_bundle" ] || { log "no CA bundle at $ca_bundle (set PULPO_CA_BUNDLE)"; exit 1; }
 # The manager's daemon builds (it has the base loaded and trusts the plain-HTTP registry).
 manager() { docker -H "$PULPO_SWARM_MANAGER" "$@"; }
 
@@ -39,14 +44,15 @@ urllib.request.urlopen(req, timeout=5)
 PY
 }
 
-# Builds test/prod-images/NAME (plus extra files) with build args; prints the pushed reference.
+# Builds test/prod-images/NAME (plus a file SRC copied in as NAME, given as SRC:NAME) with build
+# args; prints the pushed reference.
 standin() {
   local name=$1 extra=$2; shift 2
   local ctx repo tag args=(--build-arg "BASE=$base")
   for a in "$@"; do args+=(--build-arg "$a"); done
   ctx=$(mktemp -d)
   cp -a "test/prod-images/$name/." "$ctx/"
-  [ -z "$extra" ] || cp "$extra" "$ctx/"
+  [ -z "$extra" ] || cp "${extra%:*}" "$ctx/${extra##*:}"
   # The tag: the context's files (names and contents, in a fixed order) and the build args.
   tag=$( (cd "$ctx" && find . -type f | LC_ALL=C sort | xargs sha256sum; printf '%s\n' "${args[@]}") | sha256sum | cut -c1-16)
   repo=pulpo-standins/$name
@@ -61,10 +67,12 @@ standin() {
   echo "$registry/$repo:$tag"
 }
 
-db=$(standin mongo "$PULPO_FERRETDB")
+base=$(standin base "$ca_bundle:ca-certificates.crt")
+db=$(standin mongo "$PULPO_FERRETDB:ferretdb")
 pf=$(standin prefect "" "PREFECT=$prefect")
 pg=$(standin postgres "")
 cat <<EOF
+export PULPO_BASE_IMAGE=$base
 export PULPO_DB_IMAGE=$db
 export PULPO_PREFECT_IMAGE=$pf
 export PULPO_PG_IMAGE=$pg
