@@ -5,6 +5,7 @@ import { PulpoError } from '../errors.js'
 import { imageTag } from '../images/build.js'
 import { recordedImages } from '../images/record.js'
 import { compileCompose } from './compose.js'
+import { compileStack } from './stack.js'
 import { compileKubernetes, kubernetesDir } from './kubernetes.js'
 import { compilePrefect, type FlowEntry, type GeneratedFile } from './prefect.js'
 
@@ -31,20 +32,21 @@ export function compileProject(project: Project, images: Record<string, string> 
     const k8s = compileKubernetes(project, images)
     return { files: [...k8s.files, ...prefect.files], flows: prefect.flows, secrets: {}, warnings: k8s.warnings }
   }
+  if (project.mode === 'swarm') return { files: [compileStack(project, images), ...prefect.files], flows: prefect.flows, secrets: {}, warnings: [] }
   if (project.mode !== 'docker' || project.composeFile) return { files: prefect.files, flows: prefect.flows, secrets: {}, warnings: [] }
   const compose = compileCompose(project)
   return { files: [compose.file, ...prefect.files], flows: prefect.flows, secrets: compose.secrets, warnings: [] }
 }
 
 /**
- * The images a kubernetes environment deploys for its services with `build:`: the pinned digest
+ * The images a kubernetes or swarm environment deploys for its services with `build:`: the pinned digest
  * `pulpo build --push` recorded for the content the context has now, else the content tag (with a
  * warning: the cluster can only pull what was pushed). Reads the build contexts and .pulpo/.
  */
 export function kubernetesImages(project: Project): { images: Record<string, string>; warnings: string[] } {
   const images: Record<string, string> = {}
   const warnings: string[] = []
-  if (project.mode !== 'kubernetes') return { images, warnings }
+  if (project.mode !== 'kubernetes' && project.mode !== 'swarm') return { images, warnings }
   const recorded = recordedImages(project.dir, project.environment)
   for (const name of Object.keys(project.services).sort()) {
     if (!project.services[name].build) continue
@@ -53,7 +55,7 @@ export function kubernetesImages(project: Project): { images: Record<string, str
     if (rec?.pinned && rec.hash === tag.hash) images[name] = rec.pinned
     else {
       images[name] = tag.image
-      warnings.push(`${name}: no pushed image of its current build context: the manifests name ${tag.image}; run pulpo build --push -e ${project.environment}, then pulpo compile`)
+      warnings.push(`${name}: no pushed image of its current build context: the ${project.mode === 'swarm' ? 'stack file names' : 'manifests name'} ${tag.image}; run pulpo build --push -e ${project.environment}${project.mode === 'swarm' ? '' : ', then pulpo compile'}`)
     }
   }
   return { images, warnings }

@@ -76,6 +76,11 @@ describe('pulpo up in swarm mode', () => {
     assert.ok(!specs.includes(TOKEN), 'the token is in docker service inspect')
     const tasks = (await dockerOn(s.manager, 'service', 'ps', '-q', `${name}_api`)).split('\n').filter(Boolean)
     assert.ok(!(await dockerOn(s.manager, 'inspect', ...tasks)).includes(TOKEN), 'the token is in a task')
+    // run_cache/stack.yml is what was deployed, accepted by the Docker CLI, with secrets by name only.
+    const compiled = await run('compile')
+    assert.equal(compiled.exitCode, 0, show(compiled))
+    await dockerOn(s.manager, 'stack', 'config', '-c', join(dir, 'run_cache', 'stack.yml'))
+    assert.match(readFileSync(join(dir, 'run_cache', 'stack.yml'), 'utf8'), new RegExp(`${name}_api_API_TOKEN_[0-9a-f]{12}`))
     for (const f of filesUnder(dir)) assert.ok(!readFileSync(f, 'utf8').includes(TOKEN), `the token is in ${f}`)
     assert.ok(!up.stdout.includes(TOKEN) && !up.stderr.includes(TOKEN))
   })

@@ -3,7 +3,7 @@ import { dataLabel, jobsOf, stackDoc, stackSecrets, stackYaml } from '../../comp
 import type { Project } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
 import { walk } from '../../graph/traverse.js'
-import { recordedImages } from '../../images/record.js'
+import { kubernetesImages } from '../../compile/index.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import type { Plan, Step } from '../../plan/plan.js'
 import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
@@ -18,21 +18,17 @@ export const swarmName = (project: Project, service: string) => `${project.name}
 
 /**
  * The images a swarm environment deploys: for a service with `build:`, the digest `pulpo build
- * --push` recorded (an error when there is none: the cluster cannot build); else `image:` as given.
+ * --push` recorded for its current build context (`strict`: an error when there is none, as the
+ * cluster cannot build); else `image:` as given, which the stack deploy resolves to a digest.
  */
 export function deployedImages(project: Project, strict: boolean): Record<string, string | undefined> {
-  const recorded = recordedImages(project.dir, project.environment)
-  const out: Record<string, string | undefined> = {}
-  const missing: string[] = []
-  for (const s of Object.values(project.services)) {
-    if (!s.build) continue
-    out[s.name] = recorded[s.name]?.pinned
-    if (!out[s.name]) missing.push(s.name)
-  }
+  const { images } = kubernetesImages(project)
+  const pinned = Object.fromEntries(Object.entries(images).filter(([, v]) => v.includes('@')))
+  const missing = Object.keys(images).filter((n) => !pinned[n])
   if (strict && missing.length) {
-    throw new PulpoError('not-pushed', `no pushed image for ${missing.join(', ')} in environment '${project.environment}': a swarm deploys images from the registry, by digest`, { hints: [`run pulpo build --push -e ${project.environment} first`] })
+    throw new PulpoError('not-pushed', `no pushed image of the current build of ${missing.join(', ')} in environment '${project.environment}': a swarm deploys images from the registry, by digest`, { hints: [`run pulpo build --push -e ${project.environment} first`] })
   }
-  return out
+  return pinned
 }
 
 /**
