@@ -12,6 +12,7 @@ import PrefectDeploy from './prefect/deploy.js'
 import PrefectFlows from './prefect/flows.js'
 import PrefectRun from './prefect/run.js'
 import Restart from './restart.js'
+import Rollback from './rollback.js'
 import Schema from './schema.js'
 import Status from './status.js'
 import Supervise from './supervise.js'
@@ -37,6 +38,7 @@ export const commands = {
   'prefect:flows': PrefectFlows,
   'prefect:run': PrefectRun,
   restart: Restart,
+  rollback: Rollback,
   schema: Schema,
   status: Status,
   supervise: Supervise,

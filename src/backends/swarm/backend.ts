@@ -158,6 +158,36 @@ export class SwarmBackend implements Backend {
     return results
   }
 
+  /**
+   * `pulpo rollback`: each service back to the spec it had before its last update (Swarm's own
+   * rollback, with the service's rollback_config), waited for until Swarm says it completed.
+   */
+  async rollback(project: Project, services: string[], progress: Progress): Promise<ServiceResult[]> {
+    const engine = this.engineOf(project)
+    await engine.check()
+    const results: ServiceResult[] = []
+    for (const n of services) {
+      const began = Date.now()
+      const before = await look(engine, project, n)
+      progress.update(n, 'rolling back')
+      const r = before ? await engine.run(['service', 'rollback', '--detach', swarmName(project, n)]) : undefined
+      let result: ServiceResult
+      if (!before || !r || r.exitCode !== 0) {
+        result = { service: n, status: 'failed', action: 'rollback', reason: before ? lastLine(String(r?.all)) || 'rollback refused' : 'not deployed', logs: [] }
+      } else {
+        try {
+          await waitForRollback(engine, project, n, before.updateStartedAt)
+          result = { service: n, status: 'done', action: 'rollback', ms: Date.now() - began }
+        } catch (e) {
+          result = { service: n, status: 'failed', action: 'rollback', reason: (e as Error).message, logs: await this.tail(project, n) }
+        }
+      }
+      results.push(result)
+      progress.done(result)
+    }
+    return results
+  }
+
   async logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }) {
     const engine = this.engineOf(project)
     const names = services.length ? services : Object.keys(project.services)
@@ -217,4 +247,18 @@ async function removeUnusedSecrets(engine: SwarmEngine, project: Project) {
   const all = (await engine.ok(['secret', 'ls', '--format', '{{.Name}}', '--filter', `label=${LABEL.project}=${project.name}`])).split('\n').filter(Boolean)
   const unused = all.filter((n) => !used.has(n))
   if (unused.length) await engine.run(['secret', 'rm', ...unused])
+}
+
+/** Until Swarm says a rollback started after `before` completed (it rolls back like an update: tasks replaced, healthchecks gating). */
+async function waitForRollback(engine: SwarmEngine, project: Project, service: string, before: string | undefined) {
+  const deadline = Date.now() + 10 * 60_000
+  for (;;) {
+    const v = await look(engine, project, service)
+    if (!v) throw new Error('its swarm service is gone')
+    const fresh = v.updateStartedAt !== before
+    if (fresh && v.update === 'rollback_completed' && v.running >= v.desired) return
+    if (fresh && (v.update === 'rollback_paused' || v.update === 'paused')) throw new Error(`its rollback paused: ${v.updateMessage ?? ''}`)
+    if (Date.now() > deadline) throw new Error(`its rollback did not complete: ${v.running}/${v.desired} tasks running`)
+    await new Promise((r) => setTimeout(r, 1000))
+  }
 }
