@@ -1,5 +1,6 @@
 import type { Project, Service } from '../config/types.js'
 import { fingerprint, hashOf } from './hash.js'
+import { shownValues } from './fields.js'
 import type { Desired } from './plan.js'
 
 /** One service of pulpo.yaml as the planner wants it: its config fingerprint and its dependencies. */
@@ -9,6 +10,7 @@ export function desiredService(s: Service, projectDir: string): Desired {
     name: s.name,
     hash: hashOf(fp),
     fingerprint: fp,
+    shown: shownValues(s),
     dependsOn: Object.fromEntries(Object.entries(s.dependsOn).map(([d, o]) => [d, { restart: o.restart, condition: o.condition }])),
   }
 }

@@ -43,9 +43,3 @@ export function hashOf(fp: Record<string, string>): string {
   for (const k of Object.keys(fp).sort()) h.update(k).update('\0').update(fp[k]).update('\0')
   return h.digest('hex').slice(0, 16)
 }
-
-/** Which fields differ between two fingerprints, as `env.MONGO_URL`, `command`... (sorted). */
-export function changedFields(before: Record<string, string>, after: Record<string, string>): string[] {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)])
-  return [...keys].filter((k) => before[k] !== after[k]).sort()
-}

@@ -1,4 +1,5 @@
 import type { Condition } from './conditions.js'
+import type { FieldChange } from './fields.js'
 
 /** A plan's action is its own symbol, as in Terraform. */
 export const ACTIONS = { create: '+', update: '~', delete: '-', noop: ' ' } as const
@@ -13,8 +14,8 @@ export type Reason =
   | { kind: 'absent' }
   /** Desired running, observed otherwise (exited, with its code when known; stopped). */
   | { kind: 'drift'; observed: Actual['state']; exitCode?: number | null }
-  /** Its config differs from what runs, in these fields (`env.MONGO_URL`, `command`...). */
-  | { kind: 'changed'; fields: string[] }
+  /** Its config differs from what runs, in these fields (`env.MONGO_URL`, `command`...): how, in `changes`. */
+  | { kind: 'changed'; fields: string[]; changes?: FieldChange[] }
   /** Restarted although unchanged: `pulpo restart` named it. */
   | { kind: 'requested' }
   /** A dependency it opted to restart with (`restart: true`) restarts. */
@@ -69,6 +70,8 @@ export interface Desired {
   name: string
   hash: string
   fingerprint: Record<string, string>
+  /** Values that may be shown in a plan, by the user's key (plan/fields.ts). */
+  shown?: Record<string, string>
   dependsOn: Record<string, { restart: boolean; condition?: Condition }>
 }
 
@@ -79,6 +82,8 @@ export interface Actual {
   health: 'healthy' | 'unhealthy' | 'unknown'
   hash?: string
   fingerprint?: Record<string, string>
+  /** The shown values of the config it runs with, when recorded. */
+  shown?: Record<string, string>
   exitCode?: number | null
   pid?: number
   containerId?: string

@@ -1,4 +1,4 @@
-import { changedFields } from './hash.js'
+import { fieldChanges } from './fields.js'
 import { isActive, summarize, type Actual, type Desired, type Plan, type Reason, type ResourceStep, type Step } from './plan.js'
 
 export interface ReconcileInput {
@@ -45,8 +45,8 @@ export function reconcile(input: ReconcileInput): Plan {
       changes.set(d.name, { service: d.name, action: 'create', causes: [notRunning(a)], after: after(d) })
       continue
     }
-    const fields = a!.fingerprint ? changedFields(a!.fingerprint, d.fingerprint) : a!.hash !== d.hash ? ['config'] : []
-    if (fields.length) changes.set(d.name, { service: d.name, action: 'update', causes: [{ kind: 'changed', fields }], after: after(d) })
+    const how = a!.fingerprint ? fieldChanges(a!.fingerprint, d.fingerprint, a!.shown, d.shown) : a!.hash !== d.hash ? [{ field: 'config', change: 'changed' as const }] : []
+    if (how.length) changes.set(d.name, { service: d.name, action: 'update', causes: [{ kind: 'changed', fields: how.map((c) => c.field), changes: how }], after: after(d) })
     else if (input.restart?.includes(d.name)) changes.set(d.name, { service: d.name, action: 'update', causes: [{ kind: 'requested' }], after: after(d) })
     else changes.set(d.name, { service: d.name, action: 'noop', causes: [], after: after(d) })
   }

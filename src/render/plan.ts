@@ -16,7 +16,9 @@ export function reasonWords(r: Reason): string[] {
       if (r.observed !== 'exited') return [`not running (${r.observed})`]
       return [r.exitCode === undefined || r.exitCode === null ? 'not running (exited)' : `not running (exited with code ${r.exitCode})`]
     case 'changed':
-      return r.fields.map((f) => `${f} changed`)
+      if (!r.changes) return r.fields.map((f) => `${f} changed`)
+      // Values only where both are known and shown (never env, commands or images).
+      return r.changes.map((c) => (c.change !== 'changed' ? `${c.field} ${c.change}` : c.from !== undefined ? `${c.field} ${c.from} → ${c.to}` : `${c.field} changed`))
     case 'requested':
       return ['restart requested']
     case 'dependency':

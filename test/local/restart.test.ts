@@ -57,4 +57,22 @@ ${extra}`
     assert.match(plan.stdout, /- ui[\s\S]*disabled in prod/, show(plan))
     assert.doesNotMatch(plan.stdout, /not in the configuration/, show(plan))
   })
+
+  test("plan says what changed in the user's words: ready.timeout 10s → 20s, env.B added", async () => {
+    const yaml = (timeout: string, env: string) => `version: 1
+project: words
+services:
+  a:
+    command: ${svc('a', '--ready-line', 'a ready')}
+    ready: { log: a ready, timeout: ${timeout} }
+    env: { A: "1"${env} }
+`
+    const p = new TestProject(yaml('10s', ''))
+    await p.up()
+    p.write(yaml('20s', ', B: "2"'))
+    const plan = await p.run(['plan'])
+    assert.match(plan.stdout, /ready\.timeout 10s → 20s/, show(plan))
+    assert.match(plan.stdout, /env\.B added/, show(plan))
+    assert.doesNotMatch(plan.stdout, /timeoutMs|ready\.kind/, show(plan))
+  })
 })

@@ -83,6 +83,14 @@ describe('reconcile, as text', () => {
   ]
   for (const c of CASES) test(c.name, () => assert.equal(planText(plan(c.input)), c.text))
 
+  test("reasons in the user's words: keys as written, added and removed, values only where shown", () => {
+    const d: Desired = { name: 'api', hash: 'h2', fingerprint: { command: 'c', 'env.A': 'a', 'env.B': 'b', 'ready.timeoutMs': 't2', 'ready.kind': 'k' }, shown: { 'ready.timeout': '20s', ready: 'http' }, dependsOn: {} }
+    const a = running('api', 'h1', { fingerprint: { command: 'c', 'env.A': 'a', 'env.OLD': 'o', 'ready.timeoutMs': 't1', 'ready.kind': 'k', 'restart.backoffMs': 'b1' }, shown: { 'ready.timeout': '10s', ready: 'http', backoff: '1s' } })
+    assert.equal(planText(plan({ desired: [d], actual: [a] })), '~ api (update): backoff removed; env.B added; env.OLD removed; ready.timeout 10s → 20s')
+    // Recorded without values (an older state): said to have changed, no value guessed.
+    assert.equal(planText(plan({ desired: [d], actual: [{ ...a, shown: undefined }] })), '~ api (update): backoff removed; env.B added; env.OLD removed; ready.timeout changed')
+  })
+
   test('--json keeps reasons as strings and puts the typed steps beside them', () => {
     const j = planJson(plan({ desired: desired('db@h2:\napi: db(healthy,restart)'), actual: [running('db'), running('api')] }))
     assert.deepEqual(j.changes, [

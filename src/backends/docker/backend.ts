@@ -39,7 +39,7 @@ export class DockerBackend implements Backend {
       // A compose file of the user's carries no pulpo hash: running is all there is to compare.
       if (project.composeFile) return { ...a, fingerprint: {} }
       const known = applied[c.service]
-      return known && known.hash === c.hash ? { ...a, fingerprint: known.fingerprint } : a
+      return known && known.hash === c.hash ? { ...a, fingerprint: known.fingerprint, ...(known.shown ? { shown: known.shown } : {}) } : a
     })
     return { actual, notes: project.composeFile ? [`driving your compose file ${project.composeFile}`] : [] }
   }
@@ -164,7 +164,7 @@ export class DockerBackend implements Backend {
     return lines.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0)).map((l) => l.text).slice(-LOG_LINES)
   }
 
-  private applied(project: Project): Record<string, { hash: string; fingerprint: Record<string, string> }> {
+  private applied(project: Project): Record<string, { hash: string; fingerprint: Record<string, string>; shown?: Record<string, string> }> {
     try {
       return JSON.parse(readFileSync(appliedFile(project), 'utf8'))
     } catch {
@@ -178,7 +178,7 @@ export class DockerBackend implements Backend {
     for (const s of Object.values(project.services)) {
       if (!plan.steps.some((c) => c.service === s.name)) continue
       const d = desiredService(s, project.dir)
-      applied[s.name] = { hash: d.hash, fingerprint: d.fingerprint }
+      applied[s.name] = { hash: d.hash, fingerprint: d.fingerprint, ...(d.shown ? { shown: d.shown } : {}) }
     }
     mkdirSync(new StateDir(project.dir).root, { recursive: true })
     writeAtomic(appliedFile(project), JSON.stringify(applied, null, 1))

@@ -54,6 +54,7 @@ export function viewOf(m: Managed): ServiceView {
     ...(m.failure ? { failure: m.failure } : {}),
     hash: m.spec.hash,
     fingerprint: m.spec.fingerprint,
+    ...(m.spec.shown ? { shown: m.spec.shown } : {}),
     ...(m.spec.port !== undefined ? { port: m.spec.port } : {}),
     logFile: m.spec.logFile,
     ...(m.logOffset !== undefined ? { logOffset: m.logOffset } : {}),

@@ -24,6 +24,8 @@ export interface ServiceView {
   failure?: string
   hash: string
   fingerprint: Record<string, string>
+  /** Values of its config a plan may show (plan/fields.ts). */
+  shown?: Record<string, string>
   port?: number
   logFile: string
   /** Where in its log the output since pulpo last started it begins. */

@@ -3,6 +3,7 @@ import type { Probe, Project, Service } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
 import { KINDS, type LocalContext } from '../../kinds/kinds.js'
 import { fingerprint, hashOf } from '../../plan/hash.js'
+import { shownValues } from '../../plan/fields.js'
 import type { StateDir } from '../../project/paths.js'
 
 /** Everything the supervisor needs to run, probe, restart and stop one service. */
@@ -27,6 +28,8 @@ export interface ProcessSpec {
   user?: { uid: number; gid: number }
   hash: string
   fingerprint: Record<string, string>
+  /** Values of its config a plan may show (plan/fields.ts): no env, command or image. */
+  shown?: Record<string, string>
 }
 
 /** What a service's kind is told about it locally. */
@@ -73,6 +76,7 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
     ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
     hash: hashOf(fp),
     fingerprint: fp,
+    shown: shownValues(s),
   }
 }
 
