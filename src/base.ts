@@ -7,7 +7,12 @@ import { capProblems, problemJson, renderProblems } from './render/problems.js'
 /** Flags of every command that reads pulpo.yaml. */
 export const configFlags = {
   config: Flags.string({ char: 'c', description: 'the pulpo.yaml to use (default: pulpo.yaml here or in a directory above)', helpGroup: 'GLOBAL' }),
-  env: Flags.string({ char: 'e', description: 'environment (default: $PULPO_ENV, else the file\'s `environment`)', helpGroup: 'GLOBAL' }),
+  env: Flags.string({ char: 'e', description: 'environment (default: $PULPO_ENV, else the one `pulpo up` applied, else the file\'s `environment`)', helpGroup: 'GLOBAL' }),
+}
+
+/** `-p/--project`: a project recorded in .pulpo/, reached without its file (as `docker compose -p`). */
+export const projectFlag = {
+  project: Flags.string({ char: 'p', description: 'a project recorded in .pulpo/ here or above, reached without its file (status, down)', helpGroup: 'GLOBAL', exclusive: ['config'] }),
 }
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof PulpoCommand)['baseFlags'] & T['flags']>
@@ -24,6 +29,18 @@ export abstract class PulpoCommand extends Command {
   protected async loadProject(flags: { config?: string; env?: string }): Promise<Project> {
     const { loadProject } = await import('./config/load.js')
     return loadProject({ config: flags.config, env: flags.env })
+  }
+
+  /**
+   * The project a command that acts on what runs works on (app/target.ts): the applied
+   * environment unless -e says otherwise, the record when the file is broken or -p names it.
+   * Its notes go to stderr.
+   */
+  protected async loadTarget(flags: { config?: string; env?: string; project?: string }, command: import('./app/target.js').TargetCommand) {
+    const { resolveTarget } = await import('./app/target.js')
+    const target = resolveTarget(flags, command)
+    for (const n of target.notes) if (!this.jsonEnabled()) this.logToStderr(chalk.yellow(`note: ${n}`))
+    return target
   }
 
   /** Runs `work` holding the project's lock (one up/down/restart at a time), Ctrl-C as its abort signal. */

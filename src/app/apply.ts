@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 import type { Backend, ServiceResult } from '../backends/backend.js'
 import { execute, type ExecuteOptions } from './executor.js'
-import { StateDir } from '../project/paths.js'
+import { stateDirOf } from '../project/paths.js'
 import { acquireLock } from '../project/lock.js'
 import type { Project } from '../config/types.js'
 import type { Plan } from '../plan/plan.js'
@@ -13,7 +13,7 @@ import { count } from '../util/plural.js'
 export async function withLock<T>(project: Project, command: string, log: (s: string) => void, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   // PULPO_LOCK_TIMEOUT (30s, or a bare number of seconds) bounds the wait for another pulpo's lock.
   const timeoutMs = envDuration('PULPO_LOCK_TIMEOUT', 120_000)
-  const release = await acquireLock(new StateDir(project.dir).lock, command, { timeoutMs, onWait: (who) => log(chalk.dim(`waiting for ${who} to finish...`)) })
+  const release = await acquireLock(stateDirOf(project).lock, command, { timeoutMs, onWait: (who) => log(chalk.dim(`waiting for ${who} to finish...`)) })
   const abort = new AbortController()
   const onInt = () => {
     if (abort.signal.aborted) process.exit(130)

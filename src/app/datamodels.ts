@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MongoClient } from 'mongodb'
 import type { Project } from '../config/types.js'
@@ -8,7 +8,7 @@ import { reach } from './reach.js'
 import { diffModel, modelSpecs, pending, type ModelSpec } from '../mongo/models.js'
 import { allSupported, applyChanges, capabilities, connect, observeModel, serverVersion, unsupported, type Capabilities } from '../mongo/server.js'
 import { writeAtomic } from '../project/atomic.js'
-import { StateDir } from '../project/paths.js'
+import { privateDir, stateDirOf } from '../project/paths.js'
 
 /** A datamodel's state for plan and status. */
 export interface DatamodelView {
@@ -39,7 +39,7 @@ export function mongoUrl(project: Project, service: string, at?: { host: string;
  * database) and remembered in .pulpo/ per service and server version, so that plan and status
  * only read.
  */
-const capsFile = (project: Project) => join(new StateDir(project.dir).root, 'mongodb-capabilities.json')
+const capsFile = (project: Project) => join(stateDirOf(project).root, 'mongodb-capabilities.json')
 
 function rememberedCaps(project: Project): Record<string, Capabilities> {
   try {
@@ -55,7 +55,7 @@ async function withServer<T>(project: Project, service: string, mode: 'read' | '
     let caps: Capabilities
     if (mode === 'write') {
       caps = await capabilities(client)
-      mkdirSync(new StateDir(project.dir).root, { recursive: true })
+      privateDir(stateDirOf(project).root)
       writeAtomic(capsFile(project), JSON.stringify({ ...rememberedCaps(project), [service]: caps }, null, 1))
     } else {
       const version = await serverVersion(client)

@@ -1,19 +1,19 @@
 import { Args, Flags } from '@oclif/core'
 import chalk from 'chalk'
-import { configFlags, PulpoCommand } from '../base.js'
+import { configFlags, projectFlag, PulpoCommand } from '../base.js'
 
 export default class Down extends PulpoCommand {
   static summary = 'Stop services in reverse dependency order (dependents first); data is kept unless --volumes'
-  static examples = ['<%= config.bin %> down', '<%= config.bin %> down api', '<%= config.bin %> down --volumes']
+  static examples = ['<%= config.bin %> down', '<%= config.bin %> down api', '<%= config.bin %> down --volumes', '<%= config.bin %> down -p jobs']
   static strict = false
   static args = { services: Args.string({ description: 'services to stop (default: all, and the supervisor)' }) }
-  static flags = { ...configFlags, volumes: Flags.boolean({ char: 'v', description: "also remove the services' data (.pulpo/data, named volumes)" }) }
+  static flags = { ...configFlags, ...projectFlag, volumes: Flags.boolean({ char: 'v', description: "also remove the services' data (.pulpo/<project>/data, named volumes)" }) }
 
   async run() {
     const { flags, argv } = await this.parse(Down)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ failed, renderFailures }, { backendFor }, { checkServiceNames }, { ServiceProgress }, { maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../project/services.js'), import('../render/progress.js'), import('../util/mask.js')])
-    const project = await this.loadProject(flags)
+    const [{ failed, renderFailures }, { backendFor }, { checkServiceNames }, { ServiceProgress }, { maskData }, { forgetRecord }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../project/services.js'), import('../render/progress.js'), import('../util/mask.js'), import('../project/record.js')])
+    const { project } = await this.loadTarget(flags, 'down')
     const backend = backendFor(project)
     const json = this.jsonEnabled()
     return this.locked(project, 'down', async () => {
@@ -31,6 +31,8 @@ export default class Down extends PulpoCommand {
         await progress.finish(results.filter((r) => shown.includes(r.service)))
       }
       if (failed(results)) process.exitCode = 1
+      // Nothing of the project runs: its name is free for another file, its environment forgotten.
+      else if (!names.length) forgetRecord(project)
       if (json) return maskData({ project: project.name, environment: project.environment, mode: project.mode, results, volumes: flags.volumes }, project.secrets)
       const text = renderFailures(results)
       if (text) this.logToStderr(maskData(text, project.secrets))

@@ -19,7 +19,7 @@ export default class Logs extends PulpoCommand {
     const [{ backendFor }, { desiredOf }, { checkServiceNames }, { mask }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../project/services.js'), import('../util/mask.js')])
     if (flags.tail !== 'all' && !/^[0-9]+$/.test(flags.tail)) this.error(`--tail must be a number of lines (0 or more) or "all", not '${flags.tail}'`, { exit: 2 })
     const tail = flags.tail === 'all' ? Infinity : Number(flags.tail)
-    const project = await this.loadProject(flags)
+    const { project } = await this.loadTarget(flags, 'logs')
     // A compose file of the user's has services pulpo.yaml does not name.
     checkServiceNames(project, argv as string[], desiredOf(project).map((d) => d.name))
     const abort = new AbortController()

@@ -13,7 +13,7 @@ export default class Restart extends PulpoCommand {
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const [{ applyPlan, failed, renderFailures }, { backendFor }, { planFor }, { checkServiceNames }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/plan.js'), import('../project/services.js'), import('../util/mask.js')])
     const { planJson } = await import('../render/plan.js')
-    const project = await this.loadProject(flags)
+    const { project } = await this.loadTarget(flags, 'restart')
     const names = (argv as string[]).length ? (argv as string[]) : Object.keys(project.services)
     checkServiceNames(project, names)
     const backend = backendFor(project)

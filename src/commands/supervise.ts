@@ -5,13 +5,13 @@ import { Command, Flags } from '@oclif/core'
 export default class Supervise extends Command {
   static hidden = true
   static summary = 'Run the local supervisor of a project (started by pulpo up)'
-  static flags = { dir: Flags.string({ required: true, description: 'the project directory' }) }
+  static flags = { dir: Flags.string({ required: true, description: 'the project directory' }), project: Flags.string({ required: true, description: 'the project name' }) }
 
   async run() {
     const { flags } = await this.parse(Supervise)
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const [{ StateDir }, { Supervisor }] = await Promise.all([import('../project/paths.js'), import('../backends/local/supervisor.js')])
-    await new Supervisor(new StateDir(resolve(flags.dir))).serve()
+    await new Supervisor(new StateDir(resolve(flags.dir), flags.project)).serve()
     // Serve until shut down: the server keeps the event loop alive.
     await new Promise(() => {})
   }

@@ -18,14 +18,30 @@ export default class Up extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Up)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ applyPlan, failed, renderFailures }, { backendFor }, { applyDatamodels }, { planFor }, { ensureCompiled }, { mask, maskData }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../compile/index.js'), import('../util/mask.js')])
+    const [{ applyPlan, failed, renderFailures }, { backendFor }, { applyDatamodels }, { planFor }, { ensureCompiled }, { mask, maskData }, { writeRecord }, { securePulpoDir }, { ServiceProgress }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../compile/index.js'), import('../util/mask.js'), import('../project/record.js'), import('../project/paths.js'), import('../render/progress.js')])
     const { ensureDatabases } = await import('../app/databases.js')
     const { planJson } = await import('../render/plan.js')
-    const project = await this.loadProject(flags)
+    const { project, previous } = await this.loadTarget(flags, 'up')
     const backend = backendFor(project)
     const json = this.jsonEnabled()
     return this.locked(project, 'up', async (signal) => {
       const prune = flags['prune-indexes']
+      // Switching to an environment of another mode: the other backend's services stop first.
+      if (previous && previous.mode !== project.mode) {
+        const old = backendFor(previous)
+        const shown = (await old.observe(previous)).actual.filter((a) => a.state === 'running' || a.state === 'starting').map((a) => a.name)
+        const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped' })
+        const stopped = await old.down(previous, [], { progress, volumes: false })
+        await progress.finish(stopped.filter((r) => shown.includes(r.service)))
+        if (failed(stopped)) {
+          process.exitCode = 1
+          this.logToStderr(renderFailures(stopped))
+          return
+        }
+      }
+      // What runs is recorded first, so that a broken file or an interrupted up still reaches it.
+      writeRecord(project)
+      securePulpoDir(project.dir)
       // A runner of the compiled flows serves what run_cache/ holds: bring it up to date first.
       if (Object.values(project.services).some((s) => s.kind === 'prefect-serve')) ensureCompiled(project)
       const { plan } = await planFor(project, backend, { only: argv as string[], datamodels: 'ensure' })

@@ -3,7 +3,7 @@ import { stringify } from 'yaml'
 import type { Kind } from '../config/model.js'
 import type { Probe, Project, Service } from '../config/types.js'
 import { KINDS } from '../kinds/kinds.js'
-import { SECRET_NAME } from '../util/mask.js'
+import { hasUrlPassword, SECRET_NAME } from '../util/mask.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
 import type { GeneratedFile } from './prefect.js'
 
@@ -75,6 +75,12 @@ export function command(s: Service): string[] | undefined {
   return KINDS[s.kind].containerCommand?.(s)
 }
 
+/** The command as the compose file writes it: an argument holding a secret becomes a variable. */
+function composeCommand(s: Service, project: Project, secrets: Record<string, string>): string[] | undefined {
+  if (s.command === undefined) return command(s)
+  return (typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command).map((arg, i) => outOfFile(arg, secretVariable(s.name, `COMMAND_${i}`), project, secrets))
+}
+
 /** Variables whose values stay out of the file: the file says `${PULPO_SECRET_...}` and pulpo passes the value. */
 export function secretVariable(service: string, key: string): string {
   return `PULPO_SECRET_${service}_${key}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_')
@@ -82,7 +88,19 @@ export function secretVariable(service: string, key: string): string {
 
 /** A variable whose value must stay out of generated files: a secret-looking name, or a value holding a secret. */
 export function isSecretEnv(key: string, value: string, project: Project): boolean {
-  return SECRET_NAME.test(key) || project.secrets.some((secret) => secret.length >= 3 && value.includes(secret))
+  return SECRET_NAME.test(key) || holdsSecret(value, project)
+}
+
+/** A value that must not be written: it holds a secret's value or a password inside a URL. */
+function holdsSecret(value: string, project: Project): boolean {
+  return hasUrlPassword(value) || project.secrets.some((secret) => secret.length >= 3 && value.includes(secret))
+}
+
+/** Text for the file: a value holding a secret becomes a variable pulpo sets when it runs compose. */
+function outOfFile(value: string, variable: string, project: Project, secrets: Record<string, string>): string {
+  if (!holdsSecret(value, project)) return esc(value)
+  secrets[variable] = value
+  return `\${${variable}}`
 }
 
 function environment(s: Service, project: Project, probe: Probe | undefined, secrets: Record<string, string>): Record<string, string> {
@@ -108,9 +126,9 @@ function composeService(s: Service, project: Project, composeDir: string, secret
   const probe = s.ready
   const check = probe ? healthcheck(probe, s.kind) : undefined
   const rel = (p: string) => relative(composeDir, p) || '.'
-  const build = s.build ? { context: rel(s.build.context), ...(s.build.dockerfile ? { dockerfile: s.build.dockerfile } : {}), ...(s.build.args ? { args: Object.fromEntries(Object.entries(s.build.args).map(([k, v]) => [k, esc(v)])) } : {}) } : undefined
+  const build = s.build ? { context: rel(s.build.context), ...(s.build.dockerfile ? { dockerfile: s.build.dockerfile } : {}), ...(s.build.args ? { args: Object.fromEntries(Object.entries(s.build.args).map(([k, v]) => [k, outOfFile(v, secretVariable(s.name, `BUILD_${k}`), project, secrets)])) } : {}) } : undefined
   const image = s.image ?? (build ? undefined : KINDS[s.kind].image)
-  const cmd = command(s)
+  const cmd = composeCommand(s, project, secrets)
   const deps = Object.entries(s.dependsOn).sort(([a], [b]) => a.localeCompare(b))
   const policy = s.restart.policy === 'on-failure' && s.restart.maxRestarts !== undefined ? `on-failure:${s.restart.maxRestarts}` : s.restart.policy
   const volumes = [

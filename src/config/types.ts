@@ -71,4 +71,6 @@ export interface Project {
   operations: Record<string, RawOperation>
   /** Values to mask in every output. */
   secrets: string[]
+  /** Built from .pulpo/<project>/project.json (the file is broken, or named by -p): stop and show only. */
+  fromRecord?: boolean
 }

@@ -1,5 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeAtomic } from '../project/atomic.js'
+import { privateDir, stateRoot } from '../project/paths.js'
 
 /** What `pulpo build` knows of one service's image in one environment. */
 export interface ImageRecord {
@@ -41,9 +43,7 @@ export function recordImages(projectDir: string, environment: string, images: Re
   all[environment] = Object.fromEntries(Object.keys(env).sort().map((k) => [k, env[k]]))
   const sorted = Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]))
   const file = imagesFile(projectDir)
-  mkdirSync(join(projectDir, '.pulpo'), { recursive: true })
+  privateDir(stateRoot(projectDir))
   // Whole or not at all: a reader never sees half a file.
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, JSON.stringify(sorted, null, 2) + '\n')
-  renameSync(tmp, file)
+  writeAtomic(file, JSON.stringify(sorted, null, 2) + '\n')
 }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { accessSync, appendFileSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { privateDir } from '../project/paths.js'
 import type { Stats } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Service } from '../config/types.js'
@@ -96,7 +97,8 @@ export function initOnce(s: Service, bins: Binaries, dataDir: string) {
   }
   const user = serverUser()
   const { user: superuser, password } = credentialsOf(s)
-  mkdirSync(dirname(dataDir), { recursive: true })
+  // Private like the rest of .pulpo/: below, only the postgres group is let through.
+  privateDir(dirname(dataDir))
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const pwfile = join(dirname(dataDir), `.${s.name}.pw`)
   writeFileSync(pwfile, password + '\n', { mode: 0o600 })
@@ -125,12 +127,13 @@ export function initOnce(s: Service, bins: Binaries, dataDir: string) {
 
 /**
  * The postgres user must reach its data directory through every directory above it. pulpo's own
- * (.pulpo/data, .pulpo) let the postgres group through when they would not, and nobody else; a
+ * (.pulpo/<project>/data, .pulpo/<project>, .pulpo) let the postgres group through when they
+ * would not, and nobody else; a
  * directory of the user's is the user's to open.
  */
 function reachable(dataDir: string, user: { uid: number; gid: number; name: string }) {
   const canEnter = (st: Stats) => (st.uid === user.uid ? st.mode & 0o100 : st.gid === user.gid ? st.mode & 0o010 : st.mode & 0o001)
-  const ours = [dirname(dataDir), dirname(dirname(dataDir))]
+  const ours = [dirname(dataDir), dirname(dirname(dataDir)), dirname(dirname(dirname(dataDir)))]
   for (const dir of ours) {
     const st = statSync(dir)
     if (canEnter(st)) continue

@@ -1,4 +1,5 @@
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { privateDir } from './paths.js'
 import { PulpoError } from '../errors.js'
 import { isAlive, procStat } from '../util/procfs.js'
 
@@ -18,12 +19,12 @@ export async function acquireLock(path: string, command: string, opts: { timeout
   const timeoutMs = opts.timeoutMs ?? 120_000
   const deadline = Date.now() + timeoutMs
   const me: Holder = { pid: process.pid, startTime: procStat(process.pid)?.startTime, command, since: new Date().toISOString() }
-  mkdirSync(path.replace(/\/[^/]*$/, ''), { recursive: true })
+  privateDir(path.replace(/\/[^/]*$/, ''))
   let told = false
   const began = Date.now()
   for (;;) {
     try {
-      const fd = openSync(path, 'wx')
+      const fd = openSync(path, 'wx', 0o600)
       writeSync(fd, JSON.stringify(me))
       closeSync(fd)
       let released = false

@@ -1,18 +1,29 @@
 import { createHash } from 'node:crypto'
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /** Where generated files go, under the project's directory (`pulpo compile`). */
 export const RUN_CACHE = 'run_cache'
 
-/** Where pulpo keeps a project's local state: everything under <project>/.pulpo/. */
+/** Where every project of a directory keeps its state: <dir>/.pulpo/ (one directory per project). */
+export const stateRoot = (projectDir: string) => join(projectDir, '.pulpo')
+
+/**
+ * Where pulpo keeps one project's local state: <dir>/.pulpo/<project>/. Keyed by the project's
+ * name, so two pulpo files in one directory never share state, logs, data, locks or a supervisor.
+ */
 export class StateDir {
   readonly root: string
-  constructor(projectDir: string) {
-    this.root = join(projectDir, '.pulpo')
+  constructor(readonly projectDir: string, readonly project: string) {
+    this.root = join(stateRoot(projectDir), project)
   }
   get state() {
     return join(this.root, 'state.json')
+  }
+  /** What `up` applied (file, environment, services): what reaches the project without its file. */
+  get record() {
+    return join(this.root, 'project.json')
   }
   get lock() {
     return join(this.root, 'lock')
@@ -34,11 +45,53 @@ export class StateDir {
   }
   /**
    * The supervisor's socket. A Unix socket path is limited to 107 bytes, so a deep project
-   * directory gets one in the temp directory, named by a hash of the project's path.
+   * directory gets one in the temp directory, named by a hash of the project's state directory.
    */
   get socket() {
     const inside = join(this.root, 'supervisor.sock')
     if (Buffer.byteLength(inside) <= 100) return inside
     return join(tmpdir(), `pulpo-${createHash('sha256').update(this.root).digest('hex').slice(0, 16)}.sock`)
   }
+}
+
+/** The state directory of a project. */
+export const stateDirOf = (project: { dir: string; name: string }) => new StateDir(project.dir, project.name)
+
+/**
+ * Creates a directory only its owner may enter (0700), and tightens one made before: state, logs
+ * and the supervisor's socket live under it, and the directory is what keeps others out.
+ */
+export function privateDir(path: string): string {
+  mkdirSync(path, { recursive: true, mode: 0o700 })
+  const st = statSync(path)
+  // A directory handed to another group on purpose (the postgres user's, to reach its data
+  // directory) keeps that group's right to pass through; nothing else.
+  const want = 0o700 | (st.gid !== process.getgid?.() ? st.mode & 0o010 : 0)
+  if ((st.mode & 0o777) !== want) chmodSync(path, want)
+  return path
+}
+
+/**
+ * Makes .pulpo/ and what pulpo wrote there private (directories 0700, files 0600), for state
+ * written by an older pulpo. A service's data directory holds the service's own files: only the
+ * directory itself is closed, its content keeps the modes the service gave it.
+ */
+export function securePulpoDir(projectDir: string): void {
+  const root = stateRoot(projectDir)
+  privateDir(root)
+  const walk = (dir: string, depth: number) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name)
+      try {
+        if (e.isDirectory()) {
+          privateDir(p)
+          if (e.name !== 'data' && depth < 3) walk(p, depth + 1)
+          else if (e.name === 'data') for (const d of readdirSync(p)) privateDir(join(p, d))
+        } else if ((e.isFile() || e.isSocket()) && (statSync(p).mode & 0o077) !== 0) chmodSync(p, 0o600)
+      } catch {
+        // Gone meanwhile (a temporary file renamed): nothing to tighten.
+      }
+    }
+  }
+  walk(root, 0)
 }

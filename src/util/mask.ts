@@ -6,6 +6,14 @@ export const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i
 /** A password in a URL, `scheme://user:PASSWORD@host`, whatever variable it came from. */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+:)([^\s@/"']+)@/gi
 
+/** Whether a text holds a password inside a URL (`scheme://user:PASSWORD@host`). */
+export function hasUrlPassword(text: string): boolean {
+  URL_PASSWORD.lastIndex = 0
+  const found = URL_PASSWORD.test(text)
+  URL_PASSWORD.lastIndex = 0
+  return found
+}
+
 /** Replaces every secret value in a text, and every password in a URL, with ***. */
 export function mask(text: string, secrets: readonly string[]): string {
   let out = text

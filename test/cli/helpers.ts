@@ -149,3 +149,18 @@ export function stdoutJson(r: Run) {
     assert.fail(`stdout is not JSON: ${show(r)}`)
   }
 }
+
+/**
+ * A path in a project's state directory, `.pulpo/<project>/`: the one project recorded in `dir`
+ * (tests run one project per directory), else the project named after the directory as pulpo
+ * names it.
+ */
+export function stateDir(dir: string, ...rel: string[]): string {
+  const root = join(dir, '.pulpo')
+  let subdirs: string[] = []
+  try {
+    subdirs = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+  } catch {}
+  const name = subdirs.length === 1 ? subdirs[0] : dir.split('/').pop()!.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'pulpo'
+  return join(root, name, ...rel)
+}

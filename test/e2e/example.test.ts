@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, isAbsolute, join, resolve } from 'node:path'
 import { execa } from 'execa'
 import YAML, { isMap, isSeq, type Document } from 'yaml'
-import { assertNoStackTrace, BIN, ensureBinary, EXAMPLE, removeDir, ROOT, show, type Run } from '../cli/helpers.js'
+import { assertNoStackTrace, stateDir, BIN, ensureBinary, EXAMPLE, removeDir, ROOT, show, type Run } from '../cli/helpers.js'
 
 /** The file name scripts/example.sh passes with -c; the temp project uses the same. */
 const CONFIG = 'pulpo.example.yaml'
@@ -169,8 +169,8 @@ const postJson = <T>(url: string, body: unknown) => getJson<T>(url, { method: 'P
 function logs(): string {
   const out: string[] = []
   const tail = (file: string, label: string) => existsSync(file) && out.push(`--- ${label}\n${readFileSync(file, 'utf8').split('\n').slice(-40).join('\n')}`)
-  tail(join(dir, '.pulpo', 'supervisor.log'), 'supervisor.log')
-  const logDir = join(dir, '.pulpo', 'logs')
+  tail(stateDir(dir, 'supervisor.log'), 'supervisor.log')
+  const logDir = stateDir(dir, 'logs')
   if (existsSync(logDir)) for (const f of readdirSync(logDir)) tail(join(logDir, f), f)
   return out.join('\n')
 }
@@ -184,7 +184,7 @@ const recorded = new Map<number, { what: string; startTime?: number }>()
 function rememberState() {
   let state: { supervisor?: { pid: number; startTime?: number }; services?: Record<string, { pid?: number; startTime?: number }> }
   try {
-    state = JSON.parse(readFileSync(join(dir, '.pulpo', 'state.json'), 'utf8'))
+    state = JSON.parse(readFileSync(stateDir(dir, 'state.json'), 'utf8'))
   } catch {
     return
   }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
-import { BIN, pulpo, removeDir, show, writeFiles, type Run } from '../cli/helpers.js'
+import { BIN, pulpo, removeDir, show, stateDir, writeFiles, type Run } from '../cli/helpers.js'
 
 export { assertNoStackTrace, ensureBinary, show, type Run } from '../cli/helpers.js'
 
@@ -138,6 +138,11 @@ export class TestProject {
     return join(this.dir, rel)
   }
 
+  /** A path in the project's state directory, .pulpo/<project>/. */
+  statePath(rel = '') {
+    return stateDir(this.dir, rel)
+  }
+
   touch(rel: string) {
     writeFileSync(this.path(rel), '')
   }
@@ -247,7 +252,7 @@ export class TestProject {
   }
 
   supervisorLog(): string {
-    const file = this.path('.pulpo/supervisor.log')
+    const file = this.statePath('supervisor.log')
     const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : ''
     return text ? `--- supervisor.log\n${text}` : ''
   }
@@ -255,7 +260,7 @@ export class TestProject {
   /** The supervisor's state file, if any. */
   state(): { supervisor?: { pid: number }; services: Record<string, { pid?: number; status: string }> } | undefined {
     try {
-      return JSON.parse(readFileSync(this.path('.pulpo/state.json'), 'utf8'))
+      return JSON.parse(readFileSync(this.statePath('state.json'), 'utf8'))
     } catch {
       return undefined
     }

@@ -406,7 +406,7 @@ services:
     persist: true
 `)
     const runs = (name: string) => {
-      const f = p.path(`.pulpo/data/${name}/runs`)
+      const f = p.statePath(`data/${name}/runs`)
       return existsSync(f) ? Number(readFileSync(f, 'utf8')) : 0
     }
     await p.up()
@@ -420,13 +420,13 @@ services:
 
     const one = await p.run(['down', 'keep', '--volumes'])
     assert.equal(one.exitCode, 0, show(one))
-    assert.ok(!existsSync(p.path('.pulpo/data/keep')), 'keep\'s data is removed')
+    assert.ok(!existsSync(p.statePath('data/keep')), 'keep\'s data is removed')
     assert.equal(runs('other'), 2, 'other\'s data is kept')
 
     const all = await p.run(['down', '--volumes'])
     assert.equal(all.exitCode, 0, show(all))
     assert.match(all.stdout, /data removed/)
-    assert.ok(!existsSync(p.path('.pulpo/data')), 'all data is removed')
+    assert.ok(!existsSync(p.statePath('data')), 'all data is removed')
     await p.up()
     await until(() => runs('keep') === 1, 'keep starts from scratch', () => p.eventLog())
   })
@@ -440,8 +440,8 @@ services:
 `)
     await p.up()
     await p.when('tmp', 'data')
-    assert.ok(existsSync(p.path('.pulpo/data/tmp/runs')))
+    assert.ok(existsSync(p.statePath('data/tmp/runs')))
     assert.equal((await p.run(['down'])).exitCode, 0)
-    assert.ok(!existsSync(p.path('.pulpo/data/tmp')), 'non-persistent data is removed by down')
+    assert.ok(!existsSync(p.statePath('data/tmp')), 'non-persistent data is removed by down')
   })
 })

@@ -55,7 +55,7 @@ describe('the project lock', () => {
     const r2 = await second.exited
     assert.equal(r2.exitCode, 0, show(r2))
     assert.match(r2.stdout, /locked is up to date/)
-    assert.ok(!existsSync(p.path('.pulpo/lock')), 'the lock is released')
+    assert.ok(!existsSync(p.statePath('lock')), 'the lock is released')
     assert.equal(p.eventsOf('b', 'start').length, 1)
   })
 })
@@ -68,7 +68,7 @@ describe('pulpo killed mid-up', () => {
     up.signal('SIGKILL')
     const r = await up.exited
     assert.equal(r.exitCode, 137, up.output())
-    assert.ok(existsSync(p.path('.pulpo/lock')), 'a SIGKILLed pulpo leaves its lock')
+    assert.ok(existsSync(p.statePath('lock')), 'a SIGKILLed pulpo leaves its lock')
     const a = (await p.when('a', 'start')).pid
     assert.ok(alive(a) && alive(b.pid), 'the supervisor keeps the services running')
 
@@ -100,7 +100,7 @@ describe('pulpo killed mid-up', () => {
     assert.equal(r.exitCode, 130, show(r))
     assertNoStackTrace(r)
     assert.match(r.stderr, /interrupted: services started so far keep running/, show(r))
-    assert.ok(!existsSync(p.path('.pulpo/lock')), 'the lock is released')
+    assert.ok(!existsSync(p.statePath('lock')), 'the lock is released')
     assert.deepEqual(p.eventsOf('c'), [], 'nothing new starts after Ctrl-C')
     assert.ok(alive(b.pid), 'b, started before Ctrl-C, keeps running')
 
@@ -231,7 +231,7 @@ services:
     command: ${svc('s', '--ready-line', 'ready')}
     ready: { log: ready }
 `, {}, { subdir: 'd'.repeat(60) + '/' + 'e'.repeat(60) })
-    assert.ok(Buffer.byteLength(p.path('.pulpo/supervisor.sock')) > 107, 'too long for a Unix socket')
+    assert.ok(Buffer.byteLength(p.statePath('supervisor.sock')) > 107, 'too long for a Unix socket')
     await p.up()
     const s = await p.service('s')
     assert.deepEqual([s.actual, s.health], ['running', 'healthy'])
@@ -252,7 +252,7 @@ services:
     command: ${svc('bb', '--lines', '2')}
 `)
     await p.up()
-    await until(() => p.eventsOf('bb', 'start').length > 0 && readFileSync(p.path('.pulpo/logs/bb.log'), 'utf8').includes('bb line 2'), 'bb logged')
+    await until(() => p.eventsOf('bb', 'start').length > 0 && readFileSync(p.statePath('logs/bb.log'), 'utf8').includes('bb line 2'), 'bb logged')
     const all = await p.run(['logs'])
     assert.equal(all.exitCode, 0, show(all))
     assert.match(all.stdout, /^a  \| a line 1$/m)

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { chmodSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { stateDir } from '../cli/helpers.js'
 import { client, ensureBinary, freePort, indexesOf, json, listening, processesIn, Project, show, requireServer } from './helpers.js'
 
 requireServer()
@@ -49,7 +50,7 @@ datamodels:
     assert.ok(running.length >= 2, `the supervisor and the server are seen: ${running.join('\n')}`)
     await project.down()
     assert.equal(await listening(port), false)
-    assert.ok(readdirSync(join(project.dir, '.pulpo', 'data', 'db')).length > 0, 'the data directory is kept')
+    assert.ok(readdirSync(stateDir(project.dir, 'data/db')).length > 0, 'the data directory is kept')
   })
 
   test('the next up serves the same data, with nothing to create', async () => {
@@ -69,7 +70,7 @@ datamodels:
   test('down --volumes removes the data; the next up starts empty and creates the datamodels again', async () => {
     const r = await project.down('--volumes')
     assert.match(r.stdout, /data removed/)
-    assert.equal(existsSync(join(project.dir, '.pulpo', 'data', 'db')), false, '.pulpo/data/db is gone')
+    assert.equal(existsSync(stateDir(project.dir, 'data/db')), false, '.pulpo/<project>/data/db is gone')
     const up = await project.ok(['up'])
     assert.ok(up.stdout.includes('datamodel jobs: create collection life.jobs'), show(up))
     assert.ok(up.stdout.includes('datamodel jobs: add index url_1 {url: 1} unique'), show(up))

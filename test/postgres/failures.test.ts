@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { assertNoStackTrace, removeDir } from '../cli/helpers.js'
+import { assertNoStackTrace, removeDir, stateDir } from '../cli/helpers.js'
 import { ensureBinary, freePorts, Project, requireServer } from './helpers.js'
 
 const PASSWORD = 'first-Passw0rd'
@@ -86,7 +86,7 @@ services:
     assertNoStackTrace(r)
     assert.match(r.stderr, /refused the password of pulpo\.yaml for user 'postgres'/)
     assert.ok(!(r.stdout + r.stderr).includes('another-Passw0rd') && !(r.stdout + r.stderr).includes(PASSWORD))
-    assert.ok(existsSync(join(p.dir, '.pulpo', 'data', 'pg', 'PG_VERSION')), 'the data directory is kept')
+    assert.ok(existsSync(stateDir(p.dir, 'data', 'pg', 'PG_VERSION')), 'the data directory is kept')
     p.write({ '.env': `PG_PASSWORD=${PASSWORD}\n` })
     await p.ok(['up'])
   })
@@ -94,7 +94,7 @@ services:
   test('a data directory initialised by another major version: said, and never deleted', async () => {
     const [port] = await freePorts(1)
     const p = project({ '.env': `PG_PASSWORD=${PASSWORD}\n`, 'pulpo.yaml': pgYaml(port) })
-    const data = join(p.dir, '.pulpo', 'data', 'pg')
+    const data = join(p.dir, '.pulpo', 'pgbad', 'data', 'pg')
     mkdirSync(data, { recursive: true })
     writeFileSync(join(data, 'PG_VERSION'), '9\n')
     writeFileSync(join(data, 'precious'), 'rows')

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { stateDir } from '../cli/helpers.js'
 import { ensureBinary, eventually, freePorts, json, Project, query, requireServer, show } from './helpers.js'
 
 const PASSWORD = 'pg-Sup3r-secret'
@@ -34,7 +35,7 @@ before(ensureBinary)
 describe('a local postgres service', () => {
   let port: number
   let project: Project
-  const dataDir = () => join(project.dir, '.pulpo', 'data', 'pg')
+  const dataDir = () => stateDir(project.dir, 'data', 'pg')
   const status = async () => json(await project.ok(['status', '--json']))
   const pg = async () => (await status()).services.find((s: { name: string }) => s.name === 'pg')
   const noPassword = (r: { stdout: string; stderr: string }) => assert.ok(!r.stdout.includes(PASSWORD) && !r.stderr.includes(PASSWORD), `the password is printed: ${show(r as never)}`)
@@ -59,7 +60,7 @@ describe('a local postgres service', () => {
     const hba = readFileSync(join(dataDir(), 'pg_hba.conf'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'))
     assert.ok(hba.length > 0 && hba.every((l) => /scram-sha-256\s*$/.test(l)), hba.join('\n'))
     // The app was given the URL with the password; pulpo's own outputs never show it.
-    assert.match(readFileSync(join(project.dir, '.pulpo', 'logs', 'app.log'), 'utf8'), new RegExp(`postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/jobs`))
+    assert.match(readFileSync(stateDir(project.dir, 'logs', 'app.log'), 'utf8'), new RegExp(`postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/jobs`))
     const config = await project.ok(['config'])
     noPassword(config)
     assert.match(config.stdout, /postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1/)
@@ -86,13 +87,13 @@ describe('a local postgres service', () => {
     const s = await eventually(pg, (v) => v.restarts >= 1 && v.health === 'healthy' && v.pid !== pid, 60_000)
     assert.equal(s.health, 'healthy', JSON.stringify(s))
     assert.deepEqual(await query(port, PASSWORD, 'SELECT title FROM offers WHERE id = 1', 'jobs'), [['kept']])
-    assert.match(readFileSync(join(project.dir, '.pulpo', 'logs', 'pg.log'), 'utf8'), /database system was interrupted|automatic recovery|not properly shut down/)
+    assert.match(readFileSync(stateDir(project.dir, 'logs', 'pg.log'), 'utf8'), /database system was interrupted|automatic recovery|not properly shut down/)
   })
 
   test('down keeps the data (persist: true), with a fast shutdown; up finds it again', async () => {
     await project.down()
     assert.ok(existsSync(join(dataDir(), 'PG_VERSION')))
-    assert.match(readFileSync(join(project.dir, '.pulpo', 'logs', 'pg.log'), 'utf8'), /received fast shutdown request/)
+    assert.match(readFileSync(stateDir(project.dir, 'logs', 'pg.log'), 'utf8'), /received fast shutdown request/)
     await project.ok(['up'])
     assert.deepEqual(await query(port, PASSWORD, 'SELECT title FROM offers WHERE id = 1', 'jobs'), [['kept']])
   })

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
-import { BIN, removeDir, ROOT, show, type Run } from '../cli/helpers.js'
+import { BIN, removeDir, ROOT, show, stateDir, type Run } from '../cli/helpers.js'
 import { ensureBinary, freePorts, query, requireServer } from './helpers.js'
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'postgres', 'siblings')
@@ -64,7 +64,7 @@ describe('Prefect on a postgres service', { timeout: 600_000 }, () => {
     assert.match(r.stdout, /database pg\/prefect created/)
     const tables = await query(pgPort, PASSWORD, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'prefect')
     assert.ok(Number(tables[0][0]) > 10, `Prefect's tables in postgres: ${tables[0][0]}`)
-    assert.equal(existsSync(join(dir, '.pulpo', 'data', 'prefect', 'prefect.db')), false, 'no SQLite database')
+    assert.equal(existsSync(stateDir(dir, 'data', 'prefect', 'prefect.db')), false, 'no SQLite database')
     const config = await run(['config'])
     assert.match(config.stdout, /PREFECT_API_DATABASE_CONNECTION_URL: postgresql\+asyncpg:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/prefect/)
   })

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
 import { execa } from 'execa'
-import { BIN, removeDir, ROOT, show, type Run } from '../cli/helpers.js'
+import { BIN, removeDir, ROOT, show, stateDir, type Run } from '../cli/helpers.js'
 
 export { assertNoStackTrace, ensureBinary, ROOT, show, type Run } from '../cli/helpers.js'
 
@@ -167,7 +167,7 @@ export class PrefectProject {
 
   /** The services' logs, for assertion messages. */
   logs(): string {
-    const dir = this.path('.pulpo/logs')
+    const dir = stateDir(this.dir, 'logs')
     if (!existsSync(dir)) return ''
     return readdirSync(dir).map((f) => `--- ${f}\n${readFileSync(join(dir, f), 'utf8').slice(-4000)}`).join('\n')
   }
@@ -244,7 +244,7 @@ export class PrefectProject {
    * left (killing, by pid, whatever a failed test left so it cannot disturb others), removes it.
    */
   async cleanup(): Promise<void> {
-    const started = existsSync(this.path('.pulpo/state.json'))
+    const started = existsSync(stateDir(this.dir, 'state.json'))
     const down = started ? await this.run(['down']) : undefined
     const left = await this.waitForNoLeftovers()
     for (const l of left) {

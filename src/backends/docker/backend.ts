@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { COMPOSE_FILE } from '../../compile/compose.js'
 import { compileProject, ensureCompiled, RUN_CACHE } from '../../compile/index.js'
@@ -9,9 +9,10 @@ import type { WaitCondition } from '../../plan/conditions.js'
 import type { Actual, Plan, Step } from '../../plan/plan.js'
 import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
 import { writeAtomic } from '../../project/atomic.js'
-import { StateDir } from '../../project/paths.js'
+import { privateDir, stateDirOf } from '../../project/paths.js'
 import { compose, docker } from './engine.js'
 import { containers, toActual, type Container } from './observe.js'
+import { downByLabel } from './down-by-label.js'
 import { ContainerWatch } from './wait.js'
 
 const LOG_LINES = 20
@@ -23,7 +24,7 @@ function composeFileOf(project: Project): string {
 
 /** Fingerprints of what pulpo last applied (containers carry only the hash), for per-field reasons. */
 function appliedFile(project: Project) {
-  return join(new StateDir(project.dir).root, 'docker-applied.json')
+  return join(stateDirOf(project).root, 'docker-applied.json')
 }
 
 /** Services as containers, through Docker Compose. */
@@ -108,6 +109,7 @@ export class DockerBackend implements Backend {
   }
 
   async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<ServiceResult[]> {
+    if (project.fromRecord) return downByLabel(project.name, services, opts)
     const file = this.composeFile(project)
     const running = (await containers(project.name)).map((c) => c.service)
     const targets = services.length ? services : [...new Set(running)]
@@ -180,7 +182,7 @@ export class DockerBackend implements Backend {
       const d = desiredService(s, project.dir)
       applied[s.name] = { hash: d.hash, fingerprint: d.fingerprint, ...(d.shown ? { shown: d.shown } : {}) }
     }
-    mkdirSync(new StateDir(project.dir).root, { recursive: true })
+    privateDir(stateDirOf(project).root)
     writeAtomic(appliedFile(project), JSON.stringify(applied, null, 1))
   }
 }

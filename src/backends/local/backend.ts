@@ -10,7 +10,7 @@ import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '
 import { ensureSupervisor, request } from './client.js'
 import { followLogs } from './logs.js'
 import { fromStateFile, observe, toActual } from './observe.js'
-import { StateDir } from '../../project/paths.js'
+import { stateDirOf, type StateDir } from '../../project/paths.js'
 import { groupMembers, isAlive, portHolder } from '../../util/procfs.js'
 import type { ServiceView } from './protocol.js'
 import { KINDS } from '../../kinds/kinds.js'
@@ -22,7 +22,7 @@ export const FAILURE_LOG_LINES = 20
 /** Services as supervised local processes. */
 export class LocalBackend implements Backend {
   async observe(project: Project) {
-    const dirs = new StateDir(project.dir)
+    const dirs = stateDirOf(project)
     const o = await observe(dirs)
     const notes = o.supervisor || !o.services.some((s) => s.status === 'running') ? [] : ['the pulpo supervisor is not running: health is unknown and crashed services are not restarted; `pulpo up` starts it again']
     return { actual: o.services.map((v) => toActual(v)), notes }
@@ -31,12 +31,16 @@ export class LocalBackend implements Backend {
   async prepare(project: Project, plan: Plan) {
     // Every spec is made first: a service that cannot run here (no command, no mongod) fails the
     // whole plan before anything is stopped.
-    for (const step of plan.steps) if (starts(step)) processSpec(project.services[step.service], project, new StateDir(project.dir))
-    await ensureSupervisor(new StateDir(project.dir), project.dir)
+    for (const step of plan.steps) if (starts(step)) processSpec(project.services[step.service], project, stateDirOf(project))
+    const dirs = stateDirOf(project)
+    await ensureSupervisor(dirs)
+    // A supervisor that adopted services from the state file knows them without their environment.
+    const left = plan.steps.filter((s) => s.action === 'noop' && project.services[s.service])
+    if (left.length) await request(dirs, { op: 'refresh', specs: left.map((s) => processSpec(project.services[s.service], project, dirs)) })
   }
 
   async start(project: Project, step: Step) {
-    const dirs = new StateDir(project.dir)
+    const dirs = stateDirOf(project)
     const service = project.services[step.service]
     const spec = processSpec(service, project, dirs)
     await checkPort(spec)
@@ -47,24 +51,24 @@ export class LocalBackend implements Backend {
   }
 
   async stop(project: Project, service: string, opts: { remove: boolean }) {
-    await this.stopOne(new StateDir(project.dir), service, opts.remove)
+    await this.stopOne(stateDirOf(project), service, opts.remove)
   }
 
   async waitFor(project: Project, name: string, condition: WaitCondition, signal?: AbortSignal) {
-    const res = await request(new StateDir(project.dir), { op: 'wait', name, condition }, signal)
+    const res = await request(stateDirOf(project), { op: 'wait', name, condition }, signal)
     if (res?.ok) return
     throw new ServiceFailed(name, res ? res.error : 'the supervisor did not answer')
   }
 
   async tail(project: Project, service: string) {
-    const dirs = new StateDir(project.dir)
+    const dirs = stateDirOf(project)
     // Only what it wrote since pulpo last started it: earlier runs' lines would mislead.
     const from = (await observe(dirs)).services.find((v) => v.name === service)?.logOffset ?? 0
     return tailLines(dirs.log(service), FAILURE_LOG_LINES, undefined, from)
   }
 
   async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<ServiceResult[]> {
-    const dirs = new StateDir(project.dir)
+    const dirs = stateDirOf(project)
     const o = await observe(dirs)
     const known = o.services.map((s) => s.name)
     const targets = services.length ? services.filter((s) => known.includes(s)) : known
@@ -90,7 +94,7 @@ export class LocalBackend implements Backend {
   }
 
   logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }) {
-    const dirs = new StateDir(project.dir)
+    const dirs = stateDirOf(project)
     const names = services.length ? services : Object.keys(project.services)
     return followLogs(names.map((n) => ({ name: n, file: dirs.log(n) })), opts)
   }

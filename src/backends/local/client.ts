@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, openSync, closeSync } from 'node:fs'
+import { openSync, closeSync } from 'node:fs'
 import net from 'node:net'
 import { PulpoError } from '../../errors.js'
-import type { StateDir } from '../../project/paths.js'
+import { privateDir, type StateDir } from '../../project/paths.js'
 import type { Request, Response } from './protocol.js'
 
 /** Sends one request to the project's supervisor; undefined when no supervisor answers. */
@@ -45,12 +45,12 @@ export function selfCommand(): string[] {
 }
 
 /** Connects to the project's supervisor, starting one (detached, surviving this CLI) if none answers. */
-export async function ensureSupervisor(dirs: StateDir, projectDir: string): Promise<void> {
+export async function ensureSupervisor(dirs: StateDir): Promise<void> {
   if ((await request(dirs, { op: 'status' }))?.ok) return
-  mkdirSync(dirs.root, { recursive: true })
+  privateDir(dirs.root)
   const [file, ...args] = selfCommand()
-  const log = openSync(dirs.supervisorLog, 'a')
-  const child = spawn(file, [...args, 'supervise', '--dir', projectDir], { detached: true, stdio: ['ignore', log, log], cwd: projectDir, env: { ...process.env, PULPO_SUPERVISOR: '1' } })
+  const log = openSync(dirs.supervisorLog, 'a', 0o600)
+  const child = spawn(file, [...args, 'supervise', '--dir', dirs.projectDir, '--project', dirs.project], { detached: true, stdio: ['ignore', log, log], cwd: dirs.projectDir, env: { ...process.env, PULPO_SUPERVISOR: '1' } })
   closeSync(log)
   child.unref()
   const deadline = Date.now() + 15_000

@@ -37,6 +37,8 @@ export interface ServiceView {
 export type Request =
   | { op: 'status' }
   | { op: 'start'; spec: ProcessSpec }
+  /** The full specs of services left running: what an adopting supervisor could not read from the state file. */
+  | { op: 'refresh'; specs: ProcessSpec[] }
   | { op: 'wait'; name: string; condition: WaitCondition }
   | { op: 'stop'; name: string; forget?: boolean }
   | { op: 'shutdown' }
@@ -47,5 +49,5 @@ export type Response = { ok: true; services?: ServiceView[]; pid?: number; force
 export interface StateFile {
   version: 1
   supervisor?: { pid: number; startTime?: number }
-  services: Record<string, { spec: ProcessSpec; pid?: number; startTime?: number; startedAt?: string; status: Status; health?: Health; exitCode?: number | null; restarts: number }>
+  services: Record<string, { spec: Omit<ProcessSpec, 'env'>; pid?: number; startTime?: number; startedAt?: string; status: Status; health?: Health; exitCode?: number | null; restarts: number }>
 }

@@ -30,6 +30,8 @@ export interface ProcessSpec {
   fingerprint: Record<string, string>
   /** Values of its config a plan may show (plan/fields.ts): no env, command or image. */
   shown?: Record<string, string>
+  /** Set on a service adopted from the state file, which keeps no environment, until `up` refreshes it. */
+  envNotKept?: true
 }
 
 /** What a service's kind is told about it locally. */
@@ -81,7 +83,7 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
 }
 
 /** The parts of pulpo's own environment a service inherits: enough to run, nothing of pulpo's. */
-function inheritedEnv(): Record<string, string> {
+export function inheritedEnv(): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || k.startsWith('PULPO_') || k === 'NODE_OPTIONS') continue

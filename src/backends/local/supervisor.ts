@@ -1,16 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs'
 import net from 'node:net'
 import { attemptFor, FIRST_PROBE_DELAY_MS, watchWrites } from '../../probes/attempt.js'
 import { describeProbe, probeHost } from '../../probes/probe.js'
 import { writeAtomic } from '../../project/atomic.js'
-import { StateDir } from '../../project/paths.js'
+import { privateDir, type StateDir } from '../../project/paths.js'
 import { groupGone, isAlive, procStat } from '../../util/procfs.js'
 import { evaluate as evaluateCondition, settleLeft, type Lifecycle, type Verdict, type WaitCondition } from '../../plan/conditions.js'
 import type { Health, Request, Response, ServiceView, StateFile } from './protocol.js'
 import { viewOf, type Managed } from './managed.js'
 import { serveSocket } from './socket.js'
 import type { ProcessSpec } from './spec.js'
+import { adoptedSpec, NOT_RESTARTED, refreshSpecs, stateOf } from './state-file.js'
 import { kill, reapGroup, sleep } from './signals.js'
 import { watchSources } from './watch.js'
 
@@ -34,7 +35,7 @@ export class Supervisor {
   constructor(private dirs: StateDir) {}
 
   async serve(): Promise<void> {
-    mkdirSync(this.dirs.logs, { recursive: true })
+    privateDir(this.dirs.logs)
     this.adopt()
     await this.listen()
     const quit = () => void this.exit()
@@ -45,6 +46,9 @@ export class Supervisor {
 
   private async listen(): Promise<void> {
     this.server = await serveSocket(this.dirs.socket, (req, sock) => this.handle(req, sock))
+    // Connecting needs write permission on the socket file: only the owner may talk to the
+    // supervisor (Node cannot read the peer's uid; the 0700 state directory guards it as well).
+    chmodSync(this.dirs.socket, 0o600)
   }
 
   private async handle(req: Request, sock: net.Socket): Promise<Response> {
@@ -53,6 +57,9 @@ export class Supervisor {
         return { ok: true, pid: process.pid, services: this.views() }
       case 'start':
         this.start(req.spec)
+        return { ok: true }
+      case 'refresh':
+        refreshSpecs(this.services, req.specs)
         return { ok: true }
       case 'wait': {
         const m = this.services.get(req.name)
@@ -109,10 +116,10 @@ export class Supervisor {
     m.restartAt = undefined
     m.adopted = false
     m.health = 'unknown'
-    mkdirSync(spec.dataDir, { recursive: true })
-    mkdirSync(this.dirs.logs, { recursive: true })
+    privateDir(spec.dataDir)
+    privateDir(this.dirs.logs)
     const logOffset = existsSync(spec.logFile) ? statSync(spec.logFile).size : 0
-    const out = openSync(spec.logFile, 'a')
+    const out = openSync(spec.logFile, 'a', 0o600)
     const [file, args] = typeof spec.command === 'string' ? ['/bin/sh', ['-c', spec.command]] : [spec.command[0], spec.command.slice(1)]
     let child: ChildProcess
     try {
@@ -205,7 +212,7 @@ export class Supervisor {
       return
     }
     const { policy, maxRestarts, backoffMs } = m.spec.restart
-    const wants = !failure && (policy === 'always' || (policy === 'on-failure' && code !== 0))
+    const wants = !failure && !m.spec.envNotKept && (policy === 'always' || (policy === 'on-failure' && code !== 0))
     if (wants && (maxRestarts === undefined || m.consecutive < maxRestarts)) {
       const delay = Math.min(backoffMs * 2 ** m.consecutive, MAX_BACKOFF_MS)
       m.consecutive++
@@ -221,7 +228,7 @@ export class Supervisor {
       return
     }
     m.status = 'exited'
-    const how = failure ?? (signal ? `killed by ${signal}` : `exited with code ${code}`)
+    const how = (failure ?? (signal ? `killed by ${signal}` : `exited with code ${code}`)) + (m.spec.envNotKept && !failure ? NOT_RESTARTED : '')
     m.failure = wants ? `${how}; gave up after ${m.consecutive} restart${m.consecutive === 1 ? '' : 's'}` : how
     this.changed()
   }
@@ -319,7 +326,7 @@ export class Supervisor {
       return
     }
     for (const [name, s] of Object.entries(state?.services ?? {})) {
-      const m: Managed = { spec: s.spec, status: 'exited', health: 'unknown', restarts: s.restarts ?? 0, consecutive: 0, adopted: true, exitCode: s.exitCode, startedAt: s.startedAt }
+      const m: Managed = { spec: adoptedSpec(s.spec), status: 'exited', health: 'unknown', restarts: s.restarts ?? 0, consecutive: 0, adopted: true, exitCode: s.exitCode, startedAt: s.startedAt }
       if (s.pid && (s.status === 'running' || s.status === 'starting') && isAlive(s.pid, s.startTime)) {
         Object.assign(m, { pid: s.pid, startTime: s.startTime, status: s.spec.probe ? 'starting' : 'running' })
         const run = (m.run = new AbortController())
@@ -348,15 +355,8 @@ export class Supervisor {
   }
 
   private save() {
-    const state: StateFile = {
-      version: 1,
-      supervisor: { pid: process.pid, startTime: procStat(process.pid)?.startTime },
-      services: Object.fromEntries(
-        [...this.services.values()].map((m) => [m.spec.name, { spec: m.spec, pid: m.pid, startTime: m.startTime, startedAt: m.startedAt, status: m.status === 'stopping' ? 'running' : m.status, health: m.health, exitCode: m.exitCode, restarts: m.restarts }]),
-      ),
-    }
     try {
-      writeAtomic(this.dirs.state, JSON.stringify(state, null, 1))
+      writeAtomic(this.dirs.state, JSON.stringify(stateOf(this.services.values()), null, 1))
     } catch {
       // The project directory went away; nothing left to record.
     }
