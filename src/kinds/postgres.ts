@@ -1,5 +1,5 @@
 import type { Service } from '../config/types.js'
-import { binariesFor, initOnce, serverArgs, serverUser } from '../postgres/local.js'
+import { binariesFor, initOnce, runAs, serverArgs, wrap } from '../postgres/local.js'
 import type { KindSpec, LocalContext } from './types.js'
 
 export const POSTGRES_PORT = 5432
@@ -37,9 +37,12 @@ export function postgresContainer(s: Service) {
 export const postgres: KindSpec = {
   defaultPort: POSTGRES_PORT,
   defaultStopSignal: 'SIGINT',
-  localCommand: ({ service: s, project, dataDir, path }: LocalContext) => serverArgs(binariesFor(s, dataDir, path), dataDir, project.bind, portOf(s)),
+  localCommand: ({ service: s, project, dataDir, path }: LocalContext) => wrap(serverArgs(binariesFor(s, dataDir, path), dataDir, project.bind, portOf(s)), runAs(dataDir)),
   localSetup: ({ service: s, dataDir, path }: LocalContext) => initOnce(s, binariesFor(s, dataDir, path), dataDir),
-  localUser: () => serverUser(),
+  localUser: ({ dataDir }: LocalContext) => {
+    const how = runAs(dataDir)
+    return how.kind === 'user' ? { uid: how.uid, gid: how.gid } : undefined
+  },
   image: POSTGRES_IMAGE,
   containerCommand: (s) => postgresContainer(s).command,
   containerEnv: (s) => postgresContainer(s).environment,

@@ -43,6 +43,6 @@ export interface KindSpec {
   /** Local mode: what must exist before each start (a data directory initialised once); may throw a PulpoError. */
   localSetup?(ctx: LocalContext): void
   /** Local mode: the account the process runs as, when not pulpo's own. */
-  localUser?(): { uid: number; gid: number } | undefined
+  localUser?(ctx: LocalContext): { uid: number; gid: number } | undefined
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { accessSync, appendFileSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { privateDir } from '../project/paths.js'
 import type { Stats } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -69,15 +69,42 @@ export function binariesFor(s: Service, dataDir: string, path: string, root = DE
   return bins
 }
 
-/** The account postgres runs as: itself when not root (the server refuses to run as root), else the 'postgres' user. */
-export function serverUser(): { uid: number; gid: number; name: string } | undefined {
-  if (process.getuid?.() !== 0) return undefined
+/** The postgres user's account, when there is one. */
+function postgresUser(): { uid: number; gid: number; name: string } | undefined {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))
-  if (!line) {
-    throw new PulpoError('postgres-user', 'PostgreSQL refuses to run as root, and there is no postgres user to run it as', { hints: [`install Debian's '${DEBIAN_PACKAGE}' package (it creates the user), or run pulpo as another user`] })
-  }
+  if (!line) return undefined
   const [, , uid, gid] = line.split(':')
   return { uid: Number(uid), gid: Number(gid), name: 'postgres' }
+}
+
+/**
+ * How the server runs: PostgreSQL refuses to run as root. Not root: as pulpo's own user. Root: as
+ * the postgres user (Debian's package creates it) when it can enter the directories above the
+ * data directory; else in a user namespace of its own where it is not root (`unshare --user`),
+ * reading and writing the files as root does outside. A data directory already there says which
+ * (by its owner), so a choice is never changed under existing data.
+ */
+export type RunAs = { kind: 'self' } | { kind: 'user'; uid: number; gid: number; name: string } | { kind: 'userns'; unshare: string }
+
+export function runAs(dataDir: string, path = process.env.PATH ?? ''): RunAs {
+  if (process.getuid?.() !== 0) return { kind: 'self' }
+  const user = postgresUser()
+  const owner = existsSync(dataDir) && readdirSync(dataDir).length ? statSync(dataDir).uid : undefined
+  const unshare = path.split(':').map((dir) => join(dir, 'unshare')).find((f) => existsSync(f))
+  if (user && (owner === user.uid || (owner === undefined && blockedAbove(dataDir, user) === undefined))) return { kind: 'user', ...user }
+  if (unshare && owner !== user?.uid && spawnSync(unshare, [...USERNS, 'true']).status === 0) return { kind: 'userns', unshare }
+  const blocked = user ? blockedAbove(dataDir, user) : undefined
+  throw new PulpoError('postgres-user', `PostgreSQL refuses to run as root${user ? `; user '${user.name}' cannot enter ${blocked ?? dataDir}` : ', and there is no postgres user to run it as'}, and this machine cannot run it in a user namespace (unshare --user)`, {
+    hints: [user ? `let others enter ${blocked ?? dirname(dataDir)} (chmod o+x), or run pulpo as another user` : `install Debian's '${DEBIAN_PACKAGE}' package (it creates the user), or run pulpo as another user`],
+  })
+}
+
+/** Inside the namespace the server is user 1000, which is root outside: the files stay root's. */
+const USERNS = ['--user', '--map-user=1000', '--map-group=1000']
+
+/** argv of a server binary, run as `runAs` says (the user's uid and gid are the spawn's). */
+export function wrap(argv: string[], how: RunAs): string[] {
+  return how.kind === 'userns' ? [how.unshare, ...USERNS, ...argv] : argv
 }
 
 /** The server's arguments: TCP on the environment's address only (no Unix socket, whose path could be too long). */
@@ -95,7 +122,8 @@ export function initOnce(s: Service, bins: Binaries, dataDir: string) {
   if (existsSync(dataDir) && readdirSync(dataDir).length) {
     throw new PulpoError('postgres-data', `service '${s.name}': ${dataDir} holds files but no PostgreSQL data directory (no PG_VERSION)`, { hints: ['pulpo does not delete it: move it away, or remove it with `pulpo down --volumes`'] })
   }
-  const user = serverUser()
+  const how = runAs(dataDir)
+  const user = how.kind === 'user' ? how : undefined
   const { user: superuser, password } = credentialsOf(s)
   // Private like the rest of .pulpo/: below, only the postgres group is let through.
   privateDir(dirname(dataDir))
@@ -106,10 +134,11 @@ export function initOnce(s: Service, bins: Binaries, dataDir: string) {
     if (user) {
       chownSync(dataDir, user.uid, user.gid)
       chownSync(pwfile, user.uid, user.gid)
-      reachable(dataDir, user)
+      letThrough(dataDir, user)
     }
     chmodSync(dataDir, 0o700)
-    const r = spawnSync(join(bins.dir, 'initdb'), ['-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'], {
+    const [file, ...args] = wrap([join(bins.dir, 'initdb'), '-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'], how)
+    const r = spawnSync(file, args, {
       encoding: 'utf8',
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' },
@@ -125,25 +154,22 @@ export function initOnce(s: Service, bins: Binaries, dataDir: string) {
   appendFileSync(join(dataDir, 'pg_hba.conf'), '\n# pulpo: any address, with a password\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n')
 }
 
-/**
- * The postgres user must reach its data directory through every directory above it. pulpo's own
- * (.pulpo/<project>/data, .pulpo/<project>, .pulpo) let the postgres group through when they
- * would not, and nobody else; a
- * directory of the user's is the user's to open.
- */
-function reachable(dataDir: string, user: { uid: number; gid: number; name: string }) {
-  const canEnter = (st: Stats) => (st.uid === user.uid ? st.mode & 0o100 : st.gid === user.gid ? st.mode & 0o010 : st.mode & 0o001)
-  const ours = [dirname(dataDir), dirname(dirname(dataDir)), dirname(dirname(dirname(dataDir)))]
-  for (const dir of ours) {
+const canEnter = (st: Stats, user: { uid: number; gid: number }) => (st.uid === user.uid ? st.mode & 0o100 : st.gid === user.gid ? st.mode & 0o010 : st.mode & 0o001)
+
+/** The first directory above .pulpo/ the user cannot enter, if any (.pulpo/, .pulpo/<project> and its data/ are pulpo's to open). */
+function blockedAbove(dataDir: string, user: { uid: number; gid: number }): string | undefined {
+  for (let dir = dirname(dirname(dirname(dirname(dataDir)))); dir !== dirname(dir); dir = dirname(dir)) {
+    if (!canEnter(statSync(dir), user)) return dir
+  }
+  return undefined
+}
+
+/** pulpo's own directories (.pulpo/<project>/data, .pulpo/<project>, .pulpo) let the postgres group through when they would not, and nobody else. */
+function letThrough(dataDir: string, user: { uid: number; gid: number }) {
+  for (const dir of [dirname(dataDir), dirname(dirname(dataDir)), dirname(dirname(dirname(dataDir)))]) {
     const st = statSync(dir)
-    if (canEnter(st)) continue
+    if (canEnter(st, user)) continue
     chownSync(dir, st.uid, user.gid)
     chmodSync(dir, (st.mode & 0o777) | 0o010)
   }
-  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
-    if (!canEnter(statSync(dir))) {
-      throw new PulpoError('postgres-access', `PostgreSQL refuses to run as root, so pulpo runs it as user '${user.name}', who cannot enter ${dir}`, { hints: [`let others enter it (chmod o+x ${dir}), or run pulpo as another user`] })
-    }
-  }
-  accessSync(dataDir, constants.F_OK)
 }

@@ -59,7 +59,7 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
     ...s.env,
   }
   const fp = fingerprint(s, project.dir)
-  const user = kind.localUser?.()
+  const user = kind.localUser?.(ctx)
   return {
     name: s.name,
     command,
