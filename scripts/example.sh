@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pulpo's main job on the example project, from a fresh clone: build pulpo, prepare what the
-# example's local mode needs (a Python venv with Prefect, a MongoDB-wire server), bring the stack
+# example's local mode needs (a Python venv with Prefect, a MongoDB-wire server, PostgreSQL's
+# server binaries), bring the stack
 # up, show it, and run the scraping flow. The stack keeps running; stop it with
 #   dist/pulpo down -c pulpo.example.yaml
 set -euo pipefail
@@ -12,6 +13,7 @@ fi
 npm run build
 scripts/setup-python.sh
 eval "$(scripts/setup-mongodb.sh)"
+scripts/setup-postgres.sh
 
 pulpo() { dist/pulpo "$@" -c pulpo.example.yaml; }
 pulpo validate
