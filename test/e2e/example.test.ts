@@ -324,7 +324,7 @@ describe('the example, as scripts/example.sh runs it, on fresh ports', () => {
       writeFileSync(join(dir, CONFIG), text)
 
       // Every port moved, and nothing but the edited values differs.
-      assert.deepEqual(new Set(names), new Set(['db', 'prefect', 'jobboard', 'api', 'ui']), 'the services with a port')
+      assert.deepEqual(new Set(names), new Set(['db', 'pg', 'prefect', 'jobboard', 'api', 'ui']), 'the services with a port')
       const expected = YAML.parse(original)
       for (const e of edits) {
         let node = expected
@@ -356,26 +356,26 @@ describe('the example, as scripts/example.sh runs it, on fresh ports', () => {
     })
   })
 
-  test('pulpo status: all six running, the probed ones healthy, on the new ports', async (t) => {
+  test('pulpo status: all seven running, the probed ones healthy, on the new ports', async (t) => {
     await step(t, 'pulpo status', async () => {
       const r = await pulpo(['status'])
       assert.equal(r.exitCode, 0, show(r))
       assert.match(r.stdout, /in sync/, show(r))
       // SERVICE DESIRED ACTUAL HEALTH PID PORTS ...
-      for (const name of ['db', 'prefect', 'flows', 'jobboard', 'api', 'ui']) {
+      for (const name of ['db', 'pg', 'prefect', 'flows', 'jobboard', 'api', 'ui']) {
         assert.match(r.stdout, new RegExp(`^${name}\\s+running\\s+running\\s+healthy\\s+\\d+\\s+${ports[name] ?? '-'}\\s`, 'm'), `status shows ${name} running and healthy:\n${r.stdout}`)
       }
       const j = await pulpo(['status', '--json'])
       assert.equal(j.exitCode, 0, show(j))
       const rows = (JSON.parse(j.stdout) as { services: { name: string; actual: string; health: string; action: string; ports: number[] }[] }).services
-      assert.deepEqual(rows.map((s) => s.name).sort(), ['api', 'db', 'flows', 'jobboard', 'prefect', 'ui'])
+      assert.deepEqual(rows.map((s) => s.name).sort(), ['api', 'db', 'flows', 'jobboard', 'pg', 'prefect', 'ui'])
       for (const s of rows) {
         assert.equal(s.actual, 'running', `${s.name}: ${JSON.stringify(s)}`)
         assert.equal(s.action, 'noop', `${s.name}: ${JSON.stringify(s)}`)
         assert.notEqual(s.health, 'unhealthy', `${s.name}: ${JSON.stringify(s)}`)
         if (ports[s.name]) assert.deepEqual(s.ports, [ports[s.name]], `${s.name}'s ports`)
       }
-      for (const name of ['db', 'prefect', 'jobboard', 'api', 'ui']) assert.equal(rows.find((s) => s.name === name)!.health, 'healthy', name)
+      for (const name of ['db', 'pg', 'prefect', 'jobboard', 'api', 'ui']) assert.equal(rows.find((s) => s.name === name)!.health, 'healthy', name)
     })
   })
 
@@ -524,7 +524,7 @@ describe('the example, as scripts/example.sh runs it, on fresh ports', () => {
     assertNoStackTrace(r)
     const left = await waitForNoLeftovers()
     assert.deepEqual(left, [], 'processes left behind')
-    if (!broken) assert.equal(recorded.size, 7, `state.json named the supervisor and six services: ${JSON.stringify([...recorded])}`)
+    if (!broken) assert.equal(recorded.size, 8, `state.json named the supervisor and seven services: ${JSON.stringify([...recorded])}`)
     for (const [name, port] of Object.entries(ports)) assert.equal(await listening(port), false, `${name}'s port ${port} is still open`)
   })
 })
