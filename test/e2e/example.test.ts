@@ -352,7 +352,7 @@ describe('the example, as scripts/example.sh runs it, on fresh ports', () => {
       const r = await pulpo(['up'])
       assert.equal(r.exitCode, 0, `${show(r)}\n${logs()}`)
       assertNoStackTrace(r)
-      assert.match(r.stdout, /✔ jobs is up \(6 services, 6 changed\)/, show(r))
+      assert.match(r.stdout, /✔ jobs is up \(7 services, 7 changed\)/, show(r))
     })
   })
 
