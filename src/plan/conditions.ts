@@ -41,7 +41,7 @@ export function evaluate(condition: WaitCondition, l: Lifecycle): Verdict {
     // Without a probe, ready means it stays up: a crash is the answer, even if it will be retried
     // (a crash loop reported as up was the alternative). A probe may still pass after a restart,
     // within its timeout, so a probed service is waited for through its restarts.
-    if (condition === 'ready' && !l.hasProbe && l.exitCode !== 0) return { fail: `${exitWords(l.exitCode)}; restarting (crash loop)` }
+    if (condition === 'ready' && !l.hasProbe && l.exitCode !== 0) return { fail: `${l.failure ?? exitWords(l.exitCode)}; restarting (crash loop)` }
     return 'pending'
   }
   const verdict = decide(condition, l)

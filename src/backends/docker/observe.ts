@@ -59,5 +59,7 @@ export function toActual(c: Container): Actual {
     ports: running ? c.ports : [],
     ...(running && c.startedAt ? { since: c.startedAt } : {}),
     restarts: c.restartCount,
+    // Between two runs by its restart policy after a crash, again and again.
+    ...(c.state === 'restarting' && c.exitCode !== 0 ? { crashLoop: { exitCode: c.exitCode, restarts: c.restartCount } } : {}),
   }
 }

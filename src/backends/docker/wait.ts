@@ -84,6 +84,11 @@ export class ContainerWatch {
     } else if (hostProbe && probe?.kind === 'tcp') health = (await tcpOpen('127.0.0.1', probe.port === svc?.port ? (typeof svc?.publish === 'number' ? svc.publish : probe.port) : probe.port, 1000)) ? 'healthy' : 'unknown'
     const unhealthy = health === 'unhealthy' ? { failure: `unhealthy (${svc?.ready && hasHealthcheck(svc) ? describeProbe(svc.ready) : 'healthcheck'})` } : {}
     const upMs = c.startedAt ? Date.now() - Date.parse(c.startedAt) : undefined
+    // Docker restarts it at once (its backoff starts at 100 ms), so the `restarting` state may be
+    // missed between two looks: a restart within the settle period is the same crash.
+    if (!hasProbe && c.restartCount > 0 && upMs !== undefined && upMs < (svc?.settleMs ?? 0)) {
+      return { status: 'starting', health: 'unknown', hasProbe, restarting: true, exitCode: null, failure: `restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'}` }
+    }
     return { status: c.health === 'starting' ? 'starting' : 'running', health, hasProbe, ...unhealthy, ...(upMs !== undefined && !Number.isNaN(upMs) ? { upMs } : {}), settleMs: svc?.settleMs ?? 0 }
   }
 }
