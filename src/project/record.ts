@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import type { Kind, Mode } from '../config/model.js'
 import type { Project, Service } from '../config/types.js'
+import { hasUrlPassword } from '../util/mask.js'
 import { writeAtomic } from './atomic.js'
 import { privateDir, StateDir, stateDirOf, stateRoot } from './paths.js'
 
@@ -20,6 +21,8 @@ export interface ProjectRecord {
   mode: Mode
   /** A compose file of the user's (docker mode), relative to the project directory. */
   composeFile?: string
+  /** The Docker daemon of a docker or swarm environment (never one with a password in it). */
+  dockerHost?: string
   services: Record<string, { kind: Kind; dependsOn: string[]; stop: Service['stop']; persist: boolean }>
 }
 
@@ -45,6 +48,7 @@ export function writeRecord(project: Project): void {
     environment: project.environment,
     mode: project.mode,
     ...(project.composeFile ? { composeFile: relative(project.dir, project.composeFile) } : {}),
+    ...(project.dockerHost && !hasUrlPassword(project.dockerHost) && !project.secrets.some((s) => project.dockerHost!.includes(s)) ? { dockerHost: project.dockerHost } : {}),
     services,
   }
   privateDir(dirs.root)
@@ -112,6 +116,7 @@ export function recordedProject(dir: string, r: ProjectRecord): Project {
     python: 'python3',
     pythonPath: [],
     ...(r.composeFile ? { composeFile: join(dir, r.composeFile) } : {}),
+    ...(r.dockerHost ? { dockerHost: r.dockerHost } : {}),
     env: {},
     services,
     datamodels: {},
