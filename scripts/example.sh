@@ -4,8 +4,12 @@
 # server binaries), bring the stack
 # up, show it, and run the scraping flow. The stack keeps running; stop it with
 #   dist/pulpo down -c pulpo.example.yaml
+#
+# scripts/example.sh --prod does the same in production: the prod environment on a three-node Docker
+# Swarm made on this machine (scripts/setup-swarm.sh, root), see scripts/example-prod.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --prod ]; then exec scripts/example-prod.sh; fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
