@@ -97,6 +97,8 @@ export class SwarmEngine {
       .split('\n')
       .filter((l) => l.trim().startsWith('{'))
       .map((l) => JSON.parse(l) as SwarmTask)
+      // The CLI quotes the error text: `"no suitable node (...)"`.
+      .map((t) => ({ ...t, Error: t.Error.replace(/^"(.*)"$/, '$1') }))
   }
 
   /** Nodes: hostname → status and availability. */
