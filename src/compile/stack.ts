@@ -28,6 +28,12 @@ export function swarmFingerprint(s: Service, project: Project, image: string | u
   return { ...fingerprint(s, project.dir), ...(image ? { 'image.deployed': image.replace(/^.*@/, '') } : {}) }
 }
 
+/**
+ * Counts pulpo's deploys of a service (a service label only, not in stack.yml): a spec whose
+ * previous spec has the same count was changed by someone else (`docker service update`): drift.
+ */
+export const DEPLOY_LABEL = 'dev.pulpo.deploy'
+
 /** A node label pins a persisted service (and its volume) to one node: this one, set by pulpo. */
 export const dataLabel = (project: string, service: string) => `dev.pulpo.data.${project}.${service}`
 
@@ -84,7 +90,7 @@ export const updateOrder = (s: Service) => s.deploy?.update?.order ?? (s.persist
 const durationText = (d: string | number | undefined, fallback: string) => (d === undefined ? fallback : typeof d === 'number' ? `${d}s` : d)
 
 /** The stack service of one pulpo service; `image` is what to deploy (a digest when pulpo built it). */
-function stackService(s: Service, project: Project, image: string | undefined, job: boolean) {
+function stackService(s: Service, project: Project, image: string | undefined, job: boolean, deployCount?: number) {
   const env = envOf(s, project)
   const environment: Record<string, string> = {}
   const secrets: { source: string; target: string }[] = []
@@ -125,7 +131,7 @@ function stackService(s: Service, project: Project, image: string | undefined, j
       mode: job ? 'replicated-job' : 'replicated',
       ...(job ? {} : { replicas: d.replicas ?? 1 }),
       ...(project.endpointMode && !job ? { endpoint_mode: project.endpointMode } : {}),
-      labels,
+      labels: { ...labels, ...(deployCount !== undefined ? { [DEPLOY_LABEL]: String(deployCount) } : {}) },
       ...(constraints.length ? { placement: { constraints } } : {}),
       ...(d.resources ? { resources: { limits: { ...(d.resources.cpus !== undefined ? { cpus: String(d.resources.cpus) } : {}), ...(d.resources.memory !== undefined ? { memory: String(d.resources.memory) } : {}) } } } : {}),
       restart_policy: restart,
@@ -139,10 +145,10 @@ function stackService(s: Service, project: Project, image: string | undefined, j
  * some of its services (what `up` deploys one at a time, in dependency order). Pure: `images` are
  * the digests `pulpo build --push` recorded. Secret values are never in it, only their names.
  */
-export function stackDoc(project: Project, images: Record<string, string | undefined>, only?: string[]) {
+export function stackDoc(project: Project, images: Record<string, string | undefined>, only?: string[], deployCount?: number) {
   const jobs = jobsOf(project)
   const names = (only ?? Object.keys(project.services)).sort()
-  const services = Object.fromEntries(names.map((n) => [n, stackService(project.services[n], project, images[n], jobs.has(n))]))
+  const services = Object.fromEntries(names.map((n) => [n, stackService(project.services[n], project, images[n], jobs.has(n), deployCount)]))
   const secrets = stackSecrets(project).filter((x) => names.includes(x.service))
   const volumes = names.filter((n) => project.services[n].persist)
   return {

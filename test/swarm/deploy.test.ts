@@ -101,6 +101,22 @@ describe('pulpo up in swarm mode', () => {
     assert.match(api.image, new RegExp(`^${s.registry.replace(/\./g, '\\.')}/${name}-api@sha256:`))
   })
 
+  it('shows a service changed by hand as drift, and up puts it back', async () => {
+    await dockerOn(s.manager, 'service', 'update', '--detach', '--env-add', 'BY_HAND=1', `${name}_worker`)
+    const status = JSON.parse((await run('status', '--json')).stdout)
+    const worker = status.services.find((x: { name: string }) => x.name === 'worker')
+    assert.equal(worker.drift, true, JSON.stringify(worker))
+    assert.equal(worker.action, 'update')
+    assert.match(worker.reasons.join(' '), /spec \(changed outside pulpo\)/)
+    assert.ok(status.services.filter((x: { drift?: boolean }) => x.drift).length === 1)
+    const up = await run('up')
+    assert.equal(up.exitCode, 0, show(up))
+    const env = await dockerOn(s.manager, 'service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}', `${name}_worker`)
+    assert.ok(!env.includes('BY_HAND'), env)
+    const again = JSON.parse((await run('status', '--json')).stdout)
+    assert.deepEqual(again.services.filter((x: { drift?: boolean; action: string }) => x.drift || x.action !== 'noop'), [])
+  })
+
   it('keeps the persisted data across down and up; down leaves nothing of the project on any node', async () => {
     await inNetwork(s, name, 'import urllib.request; urllib.request.urlopen(urllib.request.Request("http://db:7000/kept", data=b"", method="POST"), timeout=10)')
     const down = await run('down')

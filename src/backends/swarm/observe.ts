@@ -1,5 +1,5 @@
 import { LABEL } from '../../compile/compose.js'
-import { FINGERPRINT_LABEL } from '../../compile/stack.js'
+import { DEPLOY_LABEL, FINGERPRINT_LABEL } from '../../compile/stack.js'
 import type { Actual } from '../../plan/plan.js'
 import { taskState, type SwarmService, type SwarmTask } from './engine.js'
 
@@ -19,6 +19,10 @@ export interface ServiceView {
   update?: string
   updateMessage?: string
   updateStartedAt?: string
+  /** How many times pulpo deployed it (its label). */
+  deployCount?: number
+  /** Its spec was changed since pulpo's last deploy, by someone else. */
+  drift: boolean
 }
 
 /** The pulpo service a swarm service is (its label), else undefined. */
@@ -43,8 +47,22 @@ export function viewOf(s: SwarmService, tasks: SwarmTask[]): ServiceView {
     pending: live.filter((t) => ['pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'new', 'allocated'].includes(taskState(t))),
     nodes: [...new Set(running.map((t) => t.Node))].sort(),
     image: s.Spec.TaskTemplate?.ContainerSpec?.Image,
+    ...(s.Spec.Labels?.[DEPLOY_LABEL] ? { deployCount: Number(s.Spec.Labels[DEPLOY_LABEL]) } : {}),
+    drift: changedByHand(s),
     ...(s.UpdateStatus?.State ? { update: s.UpdateStatus.State, updateMessage: s.UpdateStatus.Message, updateStartedAt: s.UpdateStatus.StartedAt } : {}),
   }
+}
+
+/**
+ * Whether someone changed the spec since pulpo deployed it: its previous spec is pulpo's own
+ * deploy (the same deploy count) and differs (a forced restart aside). A Swarm rollback of a
+ * pulpo update is not drift: the counts differ.
+ */
+function changedByHand(s: SwarmService): boolean {
+  const prev = s.PreviousSpec
+  if (!prev || !s.Spec.Labels?.[DEPLOY_LABEL] || prev.Labels?.[DEPLOY_LABEL] !== s.Spec.Labels[DEPLOY_LABEL]) return false
+  const norm = (spec: object) => JSON.stringify(spec, (k, v) => (k === 'ForceUpdate' ? undefined : v))
+  return norm(s.Spec) !== norm(prev)
 }
 
 /** A swarm service in the planner's terms. */
@@ -55,7 +73,9 @@ export function toActual(s: SwarmService, v: ServiceView): Actual {
   } catch {
     fingerprint = undefined
   }
-  const base = { name: v.service, hash: s.Spec.Labels?.[LABEL.hash], ...(fingerprint ? { fingerprint } : {}), ports: [], restarts: Math.max(0, v.failedTasks.length), swarm: swarmInfo(v) }
+  // Changed by hand: a field the desired state never has, so the plan updates it back, saying why.
+  if (fingerprint && v.drift) fingerprint = { ...fingerprint, 'spec (changed outside pulpo)': 'drift' }
+  const base = { name: v.service, hash: v.drift ? 'drift' : s.Spec.Labels?.[LABEL.hash], ...(fingerprint ? { fingerprint } : {}), ports: [], restarts: Math.max(0, v.failedTasks.length), swarm: swarmInfo(v) }
   if (v.job) {
     const failed = v.failedTasks.length > 0 && v.completed < v.desired
     if (v.completed >= v.desired) return { ...base, state: 'exited', health: 'unknown', exitCode: 0 }
@@ -74,6 +94,7 @@ export function swarmInfo(v: ServiceView) {
     nodes: v.nodes,
     ...(v.image ? { image: v.image } : {}),
     update: updateWord(v),
+    ...(v.drift ? { drift: true } : {}),
   }
 }
 
