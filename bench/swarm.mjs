@@ -89,7 +89,7 @@ function converged() {
 function stackDeploy() {
   // The secret pulpo would have created (untimed): the stack file names it.
   const secret = /source: (\S+_API_TOKEN_[0-9a-f]{12})/.exec(readFileSync(join(dir, 'run_cache', 'stack.yml'), 'utf8'))[1]
-  spawnSync('docker', ['secret', 'create', secret, '-'], { env: dockerEnv, input: TOKEN })
+  spawnSync('docker', ['secret', 'create', '--label', `dev.pulpo.project=${name}`, secret, '-'], { env: dockerEnv, input: TOKEN })
   // The db's volume is pinned to a labelled node: pulpo's label stays in place between runs.
   return time(() => {
     docker('stack', 'deploy', '--detach=false', '-c', join(dir, 'run_cache', 'stack.yml'), name)

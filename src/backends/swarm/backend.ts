@@ -64,7 +64,9 @@ export class SwarmBackend implements Backend {
     if (wanted.length) {
       const have = new Set((await engine.ok(['secret', 'ls', '--format', '{{.Name}}', '--filter', `label=${LABEL.project}=${project.name}`])).split('\n').filter(Boolean))
       for (const x of wanted.filter((w) => !have.has(w.name))) {
-        await engine.ok(['secret', 'create', '--label', `${LABEL.project}=${project.name}`, '--label', `${LABEL.service}=${x.service}`, x.name, '-'], { input: x.value, signal })
+        const r = await engine.run(['secret', 'create', '--label', `${LABEL.project}=${project.name}`, '--label', `${LABEL.service}=${x.service}`, x.name, '-'], { input: x.value, signal })
+        // The name is a digest of the value: one made by hand from the stack file holds the same.
+        if (r.exitCode !== 0 && !/already exists/i.test(String(r.all))) throw new PulpoError('swarm', `docker secret create failed on ${engine.where}: ${lastLine(String(r.all))}`)
       }
     }
     for (const s of [...starting].filter((n) => project.services[n]?.persist)) await this.pin(engine, project, s)
