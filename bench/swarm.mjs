@@ -118,6 +118,7 @@ try {
       if (who === 'pulpo') {
         results.pulpo.push(pulpoUp())
         pulpo('down')
+        removeStack()
       } else {
         results.stack.push(stackDeploy())
         removeStack()

@@ -87,13 +87,15 @@ export function uptime(s: number | undefined): string {
 
 /** The status table: a line per service, coloured, drift called out in the ACTION column. */
 export function renderStatus(rows: StatusRow[], header: string, showContainer = false): string {
-  const head = ['SERVICE', 'DESIRED', 'ACTUAL', 'HEALTH', showContainer ? 'CONTAINER' : 'PID', 'PORTS', 'UPTIME', 'RESTARTS', 'ACTION']
+  // A cluster's services are replicas on nodes, not a process: that column says so instead.
+  const cluster = rows.some((r) => r.replicas)
+  const head = ['SERVICE', 'DESIRED', 'ACTUAL', 'HEALTH', cluster ? 'REPLICAS' : showContainer ? 'CONTAINER' : 'PID', 'PORTS', 'UPTIME', 'RESTARTS', 'ACTION']
   const cells = rows.map((r) => [
     r.name,
     r.completed ? 'completed' : r.desired,
     actualWords(r),
     HEALTH_COLOUR[r.health](r.health),
-    (showContainer ? r.container?.slice(0, 12) : r.pid?.toString()) ?? '-',
+    (cluster ? (r.replicas ? `${r.replicas.running}/${r.replicas.desired}${r.nodes?.length ? ` on ${r.nodes.join(',')}` : ''}${r.update && r.update !== 'completed' ? ` (${r.update.replace('_', ' ')})` : ''}${r.drift ? chalk.yellow(' drift') : ''}` : undefined) : showContainer ? r.container?.slice(0, 12) : r.pid?.toString()) ?? '-',
     r.ports.join(',') || '-',
     uptime(r.uptime_s),
     String(r.restarts),

@@ -49,8 +49,10 @@ export class SwarmBackend implements Backend {
     const engine = this.engineOf(project)
     await engine.check()
     const services = (await engine.services(project.name, LABEL.project)).filter((s) => serviceOf(s))
-    const tasks = await engine.tasks(services.map((s) => s.ID))
-    return { actual: services.map((s) => toActual(s, viewOf(s, tasks))), notes: [] }
+    const [tasks, nodes] = await Promise.all([engine.tasks(services.map((s) => s.ID)), engine.nodes()])
+    // A node that is down or drained: Swarm moves its tasks elsewhere (persisted services excepted: they are pinned).
+    const notes = nodes.filter((n) => n.Status !== 'Ready' || n.Availability !== 'Active').map((n) => `node ${n.Hostname} is ${n.Status.toLowerCase() === 'ready' ? n.Availability.toLowerCase() : n.Status.toLowerCase()}: Swarm reschedules its tasks on the other nodes`)
+    return { actual: services.map((s) => toActual(s, viewOf(s, tasks))), notes }
   }
 
   async prepare(project: Project, plan: Plan, signal?: AbortSignal) {
@@ -219,9 +221,10 @@ async function removeRest(engine: SwarmEngine, project: Project, volumes: boolea
   for (let i = 0; i < 60; i++) {
     const left = await engine.run(['network', 'ls', '--quiet', '--filter', `name=^${project.name}_default$`])
     if (!String(left.stdout).trim()) break
-    const r = await engine.run(['network', 'rm', `${project.name}_default`])
-    if (r.exitCode === 0) break
-    await new Promise((res) => setTimeout(res, 1000))
+    // Until it is gone from the list too: a stack deploy that still sees it would not create it
+    // again, and its services would fail with "network not found".
+    await engine.run(['network', 'rm', `${project.name}_default`])
+    await new Promise((res) => setTimeout(res, 500))
   }
   const secrets = (await engine.ok(['secret', 'ls', '--quiet', '--filter', `label=${LABEL.project}=${project.name}`])).split('\n').filter(Boolean)
   if (secrets.length) await engine.run(['secret', 'rm', ...secrets])
