@@ -141,7 +141,7 @@ services:
     await p.up()
     const pid = (await p.service('a')).pid
     const r = await p.up()
-    assert.match(r.stdout, /same is up to date \(1 services running\)/)
+    assert.match(r.stdout, /same is up to date \(1 service running\)/)
     assert.equal((await p.service('a')).pid, pid)
     await p.when('a', 'start')
     assert.equal(p.eventsOf('a', 'start').length, 1)
