@@ -112,7 +112,13 @@ async function flowOnEach() {
       if (!yaml.includes('database: pg')) throw new Error('the fixture changed: cannot put its prefect service on postgres')
     }
     writeFileSync(join(dir, 'pulpo.yaml'), yaml)
-    timed(dir, ['up', 'prefect'])
+    try {
+      timed(dir, ['up', 'prefect'])
+    } catch (e) {
+      spawnSync(BIN, ['down', '--volumes'], { cwd: dir, env: env(dir), stdio: 'ignore' })
+      rmSync(dir, { recursive: true, force: true })
+      throw e
+    }
     return { dir, api: `http://127.0.0.1:${prefectPort}/api`, name: withPostgres ? 'postgres' : 'SQLite' }
   }
   const sides = [await make(false), await make(true)]
