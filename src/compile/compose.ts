@@ -70,13 +70,16 @@ export function hasHealthcheck(s: Service): boolean {
   return s.ready !== undefined && healthcheck(s.ready, s.kind) !== undefined
 }
 
-export function command(s: Service): string[] | undefined {
+function command(s: Service): string[] | undefined {
   if (s.command !== undefined) return (typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command).map(esc)
   return KINDS[s.kind].containerCommand?.(s)
 }
 
-/** The command as the compose file writes it: an argument holding a secret becomes a variable. */
-function composeCommand(s: Service, project: Project, secrets: Record<string, string>): string[] | undefined {
+/**
+ * The command as a generated compose or stack file writes it: an argument holding a secret becomes
+ * a `${PULPO_SECRET_...}` variable (collected in `secrets`) that pulpo sets when it runs the CLI.
+ */
+export function composeCommand(s: Service, project: Project, secrets: Record<string, string>): string[] | undefined {
   if (s.command === undefined) return command(s)
   return (typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command).map((arg, i) => outOfFile(arg, secretVariable(s.name, `COMMAND_${i}`), project, secrets))
 }

@@ -17,7 +17,7 @@ export { RUN_CACHE }
  * Everything `pulpo compile` generates for a project's environment (pure): the Prefect flows, and
  * for a docker environment without a compose_file of the user's, docker-compose.yml.
  */
-/** What a project compiles to: run_cache/'s files, the flows, and the secrets the compose file refers to. */
+/** What a project compiles to: run_cache/'s files, the flows, and the secret variables the compose or stack file refers to. */
 export interface Compiled {
   files: GeneratedFile[]
   flows: FlowEntry[]
@@ -32,7 +32,10 @@ export function compileProject(project: Project, images: Record<string, string> 
     const k8s = compileKubernetes(project, images)
     return { files: [...k8s.files, ...prefect.files], flows: prefect.flows, secrets: {}, warnings: k8s.warnings }
   }
-  if (project.mode === 'swarm') return { files: [compileStack(project, images), ...prefect.files], flows: prefect.flows, secrets: {}, warnings: [] }
+  if (project.mode === 'swarm') {
+    const stack = compileStack(project, images)
+    return { files: [stack.file, ...prefect.files], flows: prefect.flows, secrets: stack.secrets, warnings: [] }
+  }
   if (project.mode !== 'docker' || project.composeFile) return { files: prefect.files, flows: prefect.flows, secrets: {}, warnings: [] }
   const compose = compileCompose(project)
   return { files: [compose.file, ...prefect.files], flows: prefect.flows, secrets: compose.secrets, warnings: [] }

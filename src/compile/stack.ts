@@ -4,8 +4,7 @@ import { stringify } from 'yaml'
 import type { Project, Service } from '../config/types.js'
 import { KINDS } from '../kinds/kinds.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
-import { SECRET_NAME } from '../util/mask.js'
-import { command, esc, healthcheck, LABEL, seconds } from './compose.js'
+import { composeCommand, esc, healthcheck, isSecretEnv, LABEL, seconds } from './compose.js'
 import type { GeneratedFile } from './prefect.js'
 
 export const STACK_FILE = 'stack.yml'
@@ -37,11 +36,6 @@ export const DEPLOY_LABEL = 'dev.pulpo.deploy'
 /** A node label pins a persisted service (and its volume) to one node: this one, set by pulpo. */
 export const dataLabel = (project: string, service: string) => `dev.pulpo.data.${project}.${service}`
 
-/** A variable's value holds a secret: its key looks like one, it contains a known secret, or a URL's password. */
-function isSecret(key: string, value: string, project: Project): boolean {
-  return SECRET_NAME.test(key) || /:\/\/[^\s:/@"']+:[^\s@/"']+@/.test(value) || project.secrets.some((s) => s.length >= 3 && value.includes(s))
-}
-
 /** One Swarm secret: its content-versioned name (Swarm secrets are immutable) and its value. */
 export interface StackSecret {
   name: string
@@ -64,7 +58,7 @@ export function secretName(project: string, service: string, key: string, value:
 export function stackSecrets(project: Project): StackSecret[] {
   return Object.values(project.services).flatMap((s) =>
     Object.entries(envOf(s, project))
-      .filter(([k, v]) => isSecret(k, v, project))
+      .filter(([k, v]) => isSecretEnv(k, v, project))
       .map(([key, value]) => ({ name: secretName(project.name, s.name, key, value), service: s.name, key, value })),
   ).sort((a, b) => a.name.localeCompare(b.name))
 }
@@ -89,14 +83,17 @@ export const updateOrder = (s: Service) => s.deploy?.update?.order ?? (s.persist
 
 const durationText = (d: string | number | undefined, fallback: string) => (d === undefined ? fallback : typeof d === 'number' ? `${d}s` : d)
 
-/** The stack service of one pulpo service; `image` is what to deploy (a digest when pulpo built it). */
-function stackService(s: Service, project: Project, image: string | undefined, job: boolean, deployCount?: number) {
+/**
+ * The stack service of one pulpo service; `image` is what to deploy (a digest when pulpo built it).
+ * A command argument holding a secret is a variable collected in `vars` (as in the compose file).
+ */
+function stackService(s: Service, project: Project, image: string | undefined, job: boolean, vars: Record<string, string>, deployCount?: number) {
   const env = envOf(s, project)
   const environment: Record<string, string> = {}
   const secrets: { source: string; target: string }[] = []
-  const cmd = command(s)
+  const cmd = composeCommand(s, project, vars)
   for (const key of Object.keys(env).sort()) {
-    if (!isSecret(key, env[key], project)) {
+    if (!isSecretEnv(key, env[key], project)) {
       environment[key] = esc(env[key])
       continue
     }
@@ -143,12 +140,14 @@ function stackService(s: Service, project: Project, image: string | undefined, j
 /**
  * The stack (a compose file for `docker stack deploy`) of the project's swarm environment, or of
  * some of its services (what `up` deploys one at a time, in dependency order). Pure: `images` are
- * the digests `pulpo build --push` recorded. Secret values are never in it, only their names.
+ * the digests `pulpo build --push` recorded. Secret values are never in it: an environment
+ * variable's is a Swarm secret named in it, a command argument's a `${PULPO_SECRET_...}` variable
+ * collected in `vars`, which `docker stack deploy` gets in its environment.
  */
-export function stackDoc(project: Project, images: Record<string, string | undefined>, only?: string[], deployCount?: number) {
+export function stackDoc(project: Project, images: Record<string, string | undefined>, only?: string[], deployCount?: number, vars: Record<string, string> = {}) {
   const jobs = jobsOf(project)
   const names = (only ?? Object.keys(project.services)).sort()
-  const services = Object.fromEntries(names.map((n) => [n, stackService(project.services[n], project, images[n], jobs.has(n), deployCount)]))
+  const services = Object.fromEntries(names.map((n) => [n, stackService(project.services[n], project, images[n], jobs.has(n), vars, deployCount)]))
   const secrets = stackSecrets(project).filter((x) => names.includes(x.service))
   const volumes = names.filter((n) => project.services[n].persist)
   return {
@@ -162,8 +161,10 @@ export function stackDoc(project: Project, images: Record<string, string | undef
 
 export const stackYaml = (doc: object) => stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })
 
-/** run_cache/stack.yml for a swarm environment (deterministic: `pulpo compile` writes it). */
-export function compileStack(project: Project, images: Record<string, string | undefined>): GeneratedFile {
+/** run_cache/stack.yml for a swarm environment (deterministic: `pulpo compile` writes it), and the variables it refers to. */
+export function compileStack(project: Project, images: Record<string, string | undefined>): { file: GeneratedFile; secrets: Record<string, string> } {
+  const secrets: Record<string, string> = {}
+  const doc = stackDoc(project, images, undefined, undefined, secrets)
   const header = `# Generated by pulpo from ${basename(project.file)} (environment ${project.environment}). Do not edit: \`pulpo compile\` rewrites this file.\n# pulpo up deploys it service by service in dependency order; by hand (no ordering): docker stack deploy -c run_cache/stack.yml ${project.name}\n# Secrets are referenced by name only: pulpo up creates them.\n`
-  return { path: STACK_FILE, content: header + stackYaml(stackDoc(project, images)) }
+  return { file: { path: STACK_FILE, content: header + stackYaml(doc) }, secrets }
 }

@@ -102,9 +102,11 @@ export class SwarmBackend implements Backend {
     if (job && before) await engine.run(['service', 'rm', name])
     if (before && !job) rollouts.set(step.service, { before: before.updateStartedAt })
     const unchanged = step.action === 'update' && step.causes.every((c) => c.kind === 'requested' || c.kind === 'dependency')
+    const vars: Record<string, string> = {}
+    const stack = stackYaml(stackDoc(project, images, [step.service], (before?.deployCount ?? 0) + 1, vars))
     const r = unchanged && before && !job
       ? await engine.run(['service', 'update', '--force', '--detach', name], { signal: opts.signal })
-      : await engine.run(['stack', 'deploy', '--detach=true', '--resolve-image', images[step.service]?.includes('@') ? 'never' : 'always', '-c', '-', project.name], { input: stackYaml(stackDoc(project, images, [step.service], (before?.deployCount ?? 0) + 1)), signal: opts.signal })
+      : await engine.run(['stack', 'deploy', '--detach=true', '--resolve-image', images[step.service]?.includes('@') ? 'never' : 'always', '-c', '-', project.name], { input: stack, env: vars, signal: opts.signal })
     if (r.exitCode !== 0) throw new ServiceFailed(step.service, lastLine(String(r.all ?? r.stderr)))
     opts.progress(before ? 'updating' : 'deploying')
   }

@@ -42,9 +42,10 @@ export class SwarmEngine {
     return this.host ?? process.env.DOCKER_HOST ?? 'the default Docker daemon'
   }
 
-  run(args: string[], opts: { input?: string; timeoutMs?: number; signal?: AbortSignal } = {}) {
+  /** `env`: variables for the CLI on top of pulpo's own (the `${PULPO_SECRET_...}` a stack file refers to). */
+  run(args: string[], opts: { input?: string; timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string> } = {}) {
     return execa('docker', args, {
-      env: this.host ? { ...process.env, DOCKER_HOST: this.host } : process.env,
+      env: { ...process.env, ...opts.env, ...(this.host ? { DOCKER_HOST: this.host } : {}) },
       reject: false,
       all: true,
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
