@@ -84,6 +84,17 @@ export function composeCommand(s: Service, project: Project, secrets: Record<str
   return (typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command).map((arg, i) => outOfFile(arg, secretVariable(s.name, `COMMAND_${i}`), project, secrets))
 }
 
+/**
+ * The healthcheck as a generated compose or stack file writes it: an exec probe's argument holding
+ * a secret (`pg_isready -d postgres://u:PASSWORD@...`) becomes a variable, like the command's.
+ */
+export function fileHealthcheck(s: Service, project: Project, secrets: Record<string, string>): ReturnType<typeof healthcheck> {
+  const check = s.ready ? healthcheck(s.ready, s.kind) : undefined
+  if (!check || s.ready?.kind !== 'exec' || KINDS[s.kind].healthcheck) return check
+  const raw = typeof s.ready.command === 'string' ? [s.ready.command] : s.ready.command
+  return { ...check, test: [check.test[0], ...raw.map((arg, i) => outOfFile(arg, secretVariable(s.name, `READY_${i}`), project, secrets))] }
+}
+
 /** Variables whose values stay out of the file: the file says `${PULPO_SECRET_...}` and pulpo passes the value. */
 export function secretVariable(service: string, key: string): string {
   return `PULPO_SECRET_${service}_${key}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_')
@@ -127,7 +138,7 @@ function environment(s: Service, project: Project, probe: Probe | undefined, sec
 /** The compose service of one pulpo service (docker mode). */
 function composeService(s: Service, project: Project, composeDir: string, secrets: Record<string, string>) {
   const probe = s.ready
-  const check = probe ? healthcheck(probe, s.kind) : undefined
+  const check = fileHealthcheck(s, project, secrets)
   const rel = (p: string) => relative(composeDir, p) || '.'
   const build = s.build ? { context: rel(s.build.context), ...(s.build.dockerfile ? { dockerfile: s.build.dockerfile } : {}), ...(s.build.args ? { args: Object.fromEntries(Object.entries(s.build.args).map(([k, v]) => [k, outOfFile(v, secretVariable(s.name, `BUILD_${k}`), project, secrets)])) } : {}) } : undefined
   const image = s.image ?? (build ? undefined : KINDS[s.kind].image)

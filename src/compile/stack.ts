@@ -4,7 +4,7 @@ import { stringify } from 'yaml'
 import type { Project, Service } from '../config/types.js'
 import { KINDS } from '../kinds/kinds.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
-import { composeCommand, esc, healthcheck, isSecretEnv, LABEL, seconds } from './compose.js'
+import { composeCommand, esc, fileHealthcheck, isSecretEnv, LABEL, seconds } from './compose.js'
 import type { GeneratedFile } from './prefect.js'
 
 export const STACK_FILE = 'stack.yml'
@@ -85,7 +85,7 @@ const durationText = (d: string | number | undefined, fallback: string) => (d ==
 
 /**
  * The stack service of one pulpo service; `image` is what to deploy (a digest when pulpo built it).
- * A command argument holding a secret is a variable collected in `vars` (as in the compose file).
+ * A command or exec probe argument holding a secret is a variable collected in `vars` (as in the compose file).
  */
 function stackService(s: Service, project: Project, image: string | undefined, job: boolean, vars: Record<string, string>, deployCount?: number) {
   const env = envOf(s, project)
@@ -102,7 +102,7 @@ function stackService(s: Service, project: Project, image: string | undefined, j
     // Without a command to wrap, the program is told where the file is (the *_FILE convention).
     if (!cmd) environment[`${key}_FILE`] = `/run/secrets/${SECRET_TARGET_PREFIX}${key}`
   }
-  const check = s.ready ? healthcheck(s.ready, s.kind) : undefined
+  const check = fileHealthcheck(s, project, vars)
   const publish = s.publish === false ? undefined : (s.publish ?? s.port)
   const d = s.deploy ?? {}
   const restart = job ? { condition: s.restart.policy === 'no' ? 'none' : 'on-failure', ...(s.restart.maxRestarts !== undefined ? { max_attempts: s.restart.maxRestarts } : {}) } : s.restart.policy === 'on-failure' ? { condition: 'on-failure', ...(s.restart.maxRestarts !== undefined ? { max_attempts: s.restart.maxRestarts } : {}) } : { condition: 'any' }
@@ -141,7 +141,7 @@ function stackService(s: Service, project: Project, image: string | undefined, j
  * The stack (a compose file for `docker stack deploy`) of the project's swarm environment, or of
  * some of its services (what `up` deploys one at a time, in dependency order). Pure: `images` are
  * the digests `pulpo build --push` recorded. Secret values are never in it: an environment
- * variable's is a Swarm secret named in it, a command argument's a `${PULPO_SECRET_...}` variable
+ * variable's is a Swarm secret named in it, a command or exec probe argument's a `${PULPO_SECRET_...}` variable
  * collected in `vars`, which `docker stack deploy` gets in its environment.
  */
 export function stackDoc(project: Project, images: Record<string, string | undefined>, only?: string[], deployCount?: number, vars: Record<string, string> = {}) {

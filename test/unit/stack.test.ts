@@ -36,14 +36,17 @@ services:
     env:
       MONGO_URL: "mongodb://app:\${DB_PASSWORD}@db:27017/shop"
       MODE: batch
+    ready:
+      exec: [check, "mongodb://app:\${DB_PASSWORD}@db:27017/shop"]
 `)
 
-  it('writes no secret value, whether in the environment or in a command argument', () => {
+  it('writes no secret value, whether in the environment, a command argument or an exec probe', () => {
     const { file, secrets } = compileStack(p, {})
     assert.ok(!file.content.includes(SECRET), file.content)
     const worker = parse(file.content).services.worker
     assert.deepEqual(worker.command, ['python', '-m', 'worker', '${PULPO_SECRET_WORKER_COMMAND_3}'])
-    assert.deepEqual(secrets, { PULPO_SECRET_WORKER_COMMAND_3: `--db=mongodb://app:${SECRET}@db:27017/shop` })
+    assert.deepEqual(worker.healthcheck.test, ['CMD', 'check', '${PULPO_SECRET_WORKER_READY_1}'])
+    assert.deepEqual(secrets, { PULPO_SECRET_WORKER_COMMAND_3: `--db=mongodb://app:${SECRET}@db:27017/shop`, PULPO_SECRET_WORKER_READY_1: `mongodb://app:${SECRET}@db:27017/shop` })
     assert.equal(worker.environment.MODE, 'batch')
     assert.equal(worker.environment.MONGO_URL, undefined)
     assert.deepEqual(stackSecrets(p).map((x) => x.key), ['MONGO_URL'])
