@@ -4,7 +4,7 @@ import { configFlags, PulpoCommand } from '../base.js'
 import { count } from '../util/plural.js'
 
 export default class Compile extends PulpoCommand {
-  static summary = 'Write run_cache/: the Prefect flows of the operations (and what docker mode needs, or a kubernetes environment\'s manifests)'
+  static summary = 'Write run_cache/: the Prefect flows of the operations, and what the environment deploys (docker: the compose file, swarm: the stack file, kubernetes: manifests)'
   static examples = ['<%= config.bin %> compile', '<%= config.bin %> compile --check']
   static flags = { ...configFlags, check: Flags.boolean({ description: 'change nothing; exit 1 if run_cache/ is not what compile would write' }) }
 
