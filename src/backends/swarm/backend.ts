@@ -8,7 +8,7 @@ import type { WaitCondition } from '../../plan/conditions.js'
 import type { Plan, Step } from '../../plan/plan.js'
 import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
 import { lastLine, SwarmEngine } from './engine.js'
-import { serviceOf, toActual, viewOf } from './observe.js'
+import { serviceOf, toActual, viewOf, type ServiceView } from './observe.js'
 import { look, waitForService, type Rollout } from './wait.js'
 
 const LOG_LINES = 20
@@ -43,13 +43,23 @@ export class SwarmBackend implements Backend {
     return new SwarmEngine(project.dockerHost)
   }
 
-  private run?: { engine: SwarmEngine; images: Record<string, string | undefined>; rollouts: Map<string, Rollout> }
+  private run?: { engine: SwarmEngine; images: Record<string, string | undefined>; rollouts: Map<string, Rollout>; noop: Set<string> }
+  /** The manager was checked in this process (observe, then prepare, ask once). */
+  private checked = false
+  /** What observe saw, so a service the plan leaves alone is not looked at again to be called ready. */
+  private seen = new Map<string, ServiceView>()
+
+  private async check(engine: SwarmEngine) {
+    if (!this.checked) await engine.check()
+    this.checked = true
+  }
 
   async observe(project: Project) {
     const engine = this.engineOf(project)
-    await engine.check()
+    await this.check(engine)
     const services = (await engine.services(project.name, LABEL.project)).filter((s) => serviceOf(s))
     const [tasks, nodes] = await Promise.all([engine.tasks(services.map((s) => s.ID)), engine.nodes()])
+    for (const s of services) this.seen.set(serviceOf(s)!, viewOf(s, tasks))
     // A node that is down or drained: Swarm moves its tasks elsewhere (persisted services excepted: they are pinned).
     const notes = nodes.filter((n) => n.Status !== 'Ready' || n.Availability !== 'Active').map((n) => `node ${n.Hostname} is ${n.Status.toLowerCase() === 'ready' ? n.Availability.toLowerCase() : n.Status.toLowerCase()}: Swarm reschedules its tasks on the other nodes`)
     return { actual: services.map((s) => toActual(s, viewOf(s, tasks))), notes }
@@ -57,10 +67,10 @@ export class SwarmBackend implements Backend {
 
   async prepare(project: Project, plan: Plan, signal?: AbortSignal) {
     const engine = this.engineOf(project)
-    await engine.check()
+    await this.check(engine)
     const starting = new Set(plan.steps.filter((s) => s.action === 'create' || s.action === 'update').map((s) => s.service))
-    const images = deployedImages(project, [...starting].some((s) => project.services[s]?.build))
-    this.run = { engine, images, rollouts: new Map() }
+    const images = starting.size ? deployedImages(project, [...starting].some((s) => project.services[s]?.build)) : {}
+    this.run = { engine, images, rollouts: new Map(), noop: new Set(plan.steps.filter((s) => s.action === 'noop').map((s) => s.service)) }
     // Secrets first: a service's stack file refers to them by name (content-versioned, immutable).
     const wanted = stackSecrets(project).filter((x) => starting.has(x.service))
     if (wanted.length) {
@@ -119,6 +129,9 @@ export class SwarmBackend implements Backend {
   }
 
   async waitFor(project: Project, service: string, condition: WaitCondition, signal?: AbortSignal) {
+    // Left alone by the plan and settled when observed a moment ago: ready without asking again.
+    const seen = this.seen.get(service)
+    if (this.run?.noop.has(service) && seen && (seen.job ? seen.completed >= seen.desired : seen.running >= seen.desired && (!seen.update || seen.update === 'completed'))) return
     const engine = this.run?.engine ?? this.engineOf(project)
     await waitForService(engine, project, service, condition, this.run?.rollouts.get(service), signal)
   }
