@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import type { Project } from './config/types.js'
 import { isPulpoError, type PulpoError } from './errors.js'
 import { capProblems, problemJson, renderProblems } from './render/problems.js'
+import { mask, maskData } from './util/mask.js'
 
 /** Flags of every command that reads pulpo.yaml. */
 export const configFlags = {
@@ -54,11 +55,13 @@ export abstract class PulpoCommand extends Command {
     if (!isPulpoError(err) && (err.oclif || err.name === 'ExitError' || err.constructor?.name?.endsWith('ParseError'))) return super.catch(err)
     const pe = isPulpoError(err) ? err : undefined
     process.exitCode = pe?.exitCode ?? 1
+    // A password in a URL is masked whatever the message quotes (a docker_host ssh://user:PASSWORD@…,
+    // a CLI's own words): the project's other secrets are masked where the message is made.
     if (this.jsonEnabled()) {
-      this.logJson({ error: pe ? errorJson(pe) : { code: 'internal', message: err.message } })
+      this.logJson(maskData({ error: pe ? errorJson(pe) : { code: 'internal', message: err.message } }, []))
       return
     }
-    process.stderr.write(pe ? renderError(pe) + '\n' : internal(err))
+    process.stderr.write(mask(pe ? renderError(pe) + '\n' : internal(err), []))
     return undefined
   }
 }

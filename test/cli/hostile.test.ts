@@ -116,4 +116,19 @@ describe('flags and environment variables', () => {
     assert.equal(r.exitCode, 0, show(r))
     assert.match(r.stdout.split('\n')[0], /^Run, deploy and list the Prefect flows/)
   })
+
+  test('a docker_host with a password in its URL: the error masks it, as text and as --json', async () => {
+    const swarm = tempDir({ 'pulpo.yaml': 'version: 1\nproject: hostile-swarm\nenvironments:\n  prod: { mode: swarm, docker_host: "ssh://deploy:hunter2pw@127.0.0.1:1" }\nservices:\n  web: { image: "nginx:1", port: 80 }\n' })
+    try {
+      for (const args of [['plan', '-e', 'prod'], ['plan', '-e', 'prod', '--json']]) {
+        const r = await pulpo(args, { cwd: swarm })
+        assert.equal(r.exitCode, 1, show(r))
+        assert.match(r.stdout + r.stderr, /ssh:\/\/deploy:\*\*\*@127\.0\.0\.1:1/, show(r))
+        assert.ok(!(r.stdout + r.stderr).includes('hunter2pw'), show(r))
+        assertNoStackTrace(r)
+      }
+    } finally {
+      removeDir(swarm)
+    }
+  })
 })
