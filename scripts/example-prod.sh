@@ -47,7 +47,7 @@ cat <<MSG
 
 The example runs in production on the cluster:
   UI       http://$(addr_of ui):3000        (the jobs the flow stored)
-  API      http://$(addr_of api):8000/jobs   (3 replicas: each node that runs one answers)
+  API      http://$(addr_of api):8000/jobs   (2 replicas: each node that runs one answers)
   Prefect  http://$(addr_of prefect):4200        (the flow runs)
 Stop it with:
   PULPO_PROD_DOCKER_HOST=$PULPO_PROD_DOCKER_HOST PULPO_REGISTRY=$PULPO_REGISTRY PULPO_ENDPOINT_MODE=dnsrr PULPO_PUBLISH_MODE=host \\

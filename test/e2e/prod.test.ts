@@ -154,7 +154,7 @@ describe('the example in production on the Swarm cluster (scripts/example.sh --p
       assert.ok(x.nodes.length >= 1, JSON.stringify(x))
     }
     const api = services.find((x) => x.name === 'api')!
-    assert.equal(api.replicas.desired, 3)
+    assert.equal(api.replicas.desired, 2)
     assert.ok(api.nodes.length >= 2, `api on ${api.nodes.join(', ')}`)
     const text = await run(['status'])
     assert.equal(text.exitCode, 0, show(text))
@@ -217,7 +217,7 @@ describe('the example in production on the Swarm cluster (scripts/example.sh --p
     assert.ok(spec.TaskTemplate.ContainerSpec.Env.includes('LOG_LEVEL=info'), JSON.stringify(spec.TaskTemplate.ContainerSpec.Env))
     const status = JSON.parse((await run(['status', '--json'], { PULPO_API_LOG_LEVEL: 'info' })).stdout)
     const api = status.services.find((x: { name: string }) => x.name === 'api')
-    assert.deepEqual([api.update, api.replicas], ['completed', { running: 3, desired: 3 }])
+    assert.deepEqual([api.update, api.replicas], ['completed', { running: 2, desired: 2 }])
   })
 
   it('down leaves nothing of the project on any node', async () => {
