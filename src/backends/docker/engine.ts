@@ -34,7 +34,7 @@ async function detect(): Promise<ComposeCli> {
   if (docker.failed || !String(docker.stdout).trim()) {
     const why = String(docker.stderr).split('\n').find((l) => l.trim()) ?? 'no answer'
     const where = process.env.DOCKER_HOST ? ` at ${process.env.DOCKER_HOST}` : ''
-    throw new PulpoError('docker-down', `the Docker daemon${where} does not answer: ${why.trim()}`, { hints: [where ? "check the environment's docker_host (or DOCKER_HOST): the daemon runs there and you may use it" : 'start it (systemctl start docker, or run dockerd), and check that you may use its socket'] })
+    throw new PulpoError('docker-down', `the Docker daemon does not answer${where}: ${why.trim()}`, { hints: [where ? "check the environment's docker_host (or DOCKER_HOST): the daemon runs there and you may use it" : 'start it (systemctl start docker, or run dockerd), and check that you may use its socket'] })
   }
   const v2 = await probeV2
   if (v2 && !v2.failed && String(v2.stdout).trim()) return { file: 'docker', args: ['compose'], version: String(v2.stdout).trim(), v2: true }
