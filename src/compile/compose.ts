@@ -3,7 +3,7 @@ import { stringify } from 'yaml'
 import type { Kind } from '../config/model.js'
 import type { Probe, Project, Service } from '../config/types.js'
 import { KINDS } from '../kinds/kinds.js'
-import { hasUrlPassword, SECRET_NAME } from '../util/mask.js'
+import { holdsSecret, SECRET_NAME } from '../util/mask.js'
 import { fingerprint, hashOf } from '../plan/hash.js'
 import type { GeneratedFile } from './prefect.js'
 
@@ -102,17 +102,12 @@ export function secretVariable(service: string, key: string): string {
 
 /** A variable whose value must stay out of generated files: a secret-looking name, or a value holding a secret. */
 export function isSecretEnv(key: string, value: string, project: Project): boolean {
-  return SECRET_NAME.test(key) || holdsSecret(value, project)
-}
-
-/** A value that must not be written: it holds a secret's value or a password inside a URL. */
-function holdsSecret(value: string, project: Project): boolean {
-  return hasUrlPassword(value) || project.secrets.some((secret) => secret.length >= 3 && value.includes(secret))
+  return SECRET_NAME.test(key) || holdsSecret(value, project.secrets)
 }
 
 /** Text for the file: a value holding a secret becomes a variable pulpo sets when it runs compose. */
 function outOfFile(value: string, variable: string, project: Project, secrets: Record<string, string>): string {
-  if (!holdsSecret(value, project)) return esc(value)
+  if (!holdsSecret(value, project.secrets)) return esc(value)
   secrets[variable] = value
   return `\${${variable}}`
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import type { Kind, Mode } from '../config/model.js'
 import type { Project, Service } from '../config/types.js'
-import { hasUrlPassword } from '../util/mask.js'
+import { holdsSecret } from '../util/mask.js'
 import { writeAtomic } from './atomic.js'
 import { privateDir, StateDir, stateDirOf, stateRoot } from './paths.js'
 
@@ -48,7 +48,7 @@ export function writeRecord(project: Project): void {
     environment: project.environment,
     mode: project.mode,
     ...(project.composeFile ? { composeFile: relative(project.dir, project.composeFile) } : {}),
-    ...(project.dockerHost && !hasUrlPassword(project.dockerHost) && !project.secrets.some((s) => project.dockerHost!.includes(s)) ? { dockerHost: project.dockerHost } : {}),
+    ...(project.dockerHost && !holdsSecret(project.dockerHost, project.secrets) ? { dockerHost: project.dockerHost } : {}),
     services,
   }
   privateDir(dirs.root)

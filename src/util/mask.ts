@@ -14,6 +14,11 @@ export function hasUrlPassword(text: string): boolean {
   return found
 }
 
+/** Whether a value must not be written down: it holds one of the secrets or a password inside a URL. */
+export function holdsSecret(value: string, secrets: readonly string[]): boolean {
+  return hasUrlPassword(value) || secrets.some((s) => s.length >= 3 && value.includes(s))
+}
+
 /** Replaces every secret value in a text, and every password in a URL, with ***. */
 export function mask(text: string, secrets: readonly string[]): string {
   let out = text
