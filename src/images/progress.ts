@@ -1,4 +1,5 @@
 import { Listr } from 'listr2'
+import { listrOptions } from '../render/progress.js'
 import type { ImageResult } from './build.js'
 
 /**
@@ -18,16 +19,7 @@ export async function withBuildProgress(services: string[], work: (service: stri
         if (r.status === 'failed') throw new Error(r.error ?? 'failed')
       },
     })),
-    {
-      concurrent: opts.concurrency,
-      exitOnError: false,
-      renderer: opts.silent ? 'silent' : 'default',
-      fallbackRenderer: opts.silent ? 'silent' : 'simple',
-      rendererOptions: { collapseErrors: false },
-      collectErrors: false,
-      // Ctrl-C stops the docker CLI children with pulpo (exit 130), not listr2's exit 127.
-      registerSignalListeners: false,
-    } as any,
+    listrOptions({ silent: opts.silent, concurrent: opts.concurrency }),
   )
   await list.run().catch(() => {})
   return services.map((s) => results.get(s)).filter((r): r is ImageResult => r !== undefined)

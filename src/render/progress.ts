@@ -2,6 +2,24 @@ import { Listr, type ListrTask } from 'listr2'
 import type { Progress, ServiceResult } from '../backends/backend.js'
 
 /**
+ * How pulpo runs a listr2 list: every task runs even when another fails, errors shown in full,
+ * nothing under --json, plain lines when stdout is not a terminal.
+ */
+export function listrOptions(opts: { silent: boolean; concurrent: boolean | number }) {
+  return {
+    concurrent: opts.concurrent,
+    exitOnError: false,
+    renderer: opts.silent ? 'silent' : 'default',
+    fallbackRenderer: opts.silent ? 'silent' : 'simple',
+    rendererOptions: { collapseErrors: false },
+    collectErrors: false,
+    // listr2's own SIGINT handler exits 127 at once: Ctrl-C belongs to pulpo (withLock stops
+    // cleanly and releases the lock; a build stops its docker CLI children), which exits 130.
+    registerSignalListeners: false,
+  } as any
+}
+
+/**
  * listr2 progress for `up`/`down`/`restart`: a task per service whose title says what it does or
  * waits for; plain lines when stdout is not a terminal; nothing at all under --json.
  */
@@ -29,17 +47,7 @@ export class ServiceProgress implements Progress {
           })
         }),
     }))
-    const list = new Listr(tasks, {
-      concurrent: true,
-      exitOnError: false,
-      renderer: opts.silent ? 'silent' : 'default',
-      fallbackRenderer: opts.silent ? 'silent' : 'simple',
-      rendererOptions: { collapseErrors: false },
-      collectErrors: false,
-      // listr2's own SIGINT handler exits 127 at once: Ctrl-C belongs to withLock, which stops
-      // cleanly, releases the lock and exits 130.
-      registerSignalListeners: false,
-    } as any)
+    const list = new Listr(tasks, listrOptions({ silent: opts.silent, concurrent: true }))
     this.run = list.run().catch(() => {})
   }
 
