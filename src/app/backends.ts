@@ -1,5 +1,6 @@
 import type { Backend } from '../backends/backend.js'
 import { DockerBackend } from '../backends/docker/backend.js'
+import { useDockerHost } from '../backends/docker/engine.js'
 import { LocalBackend } from '../backends/local/backend.js'
 import { kubernetesCommands } from '../compile/kubernetes.js'
 import { SwarmBackend } from '../backends/swarm/backend.js'
@@ -9,10 +10,7 @@ import { PulpoError } from '../errors.js'
 /** The backend of the project's environment. A kubernetes environment has none: it is exported, not run. */
 export function backendFor(project: Project): Backend {
   if (project.mode === 'kubernetes') throw exportOnly(project)
-  // Docker mode drives Compose and the Docker CLI from many places (containers, events, logs);
-  // one pulpo process serves one environment, so its children all get the environment's daemon
-  // through DOCKER_HOST (never a command line).
-  if (project.mode === 'docker' && project.dockerHost) process.env.DOCKER_HOST = project.dockerHost
+  if (project.mode === 'docker' && project.dockerHost) useDockerHost(project.dockerHost)
   return project.mode === 'docker' ? new DockerBackend() : project.mode === 'swarm' ? new SwarmBackend() : new LocalBackend()
 }
 

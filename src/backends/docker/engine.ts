@@ -10,6 +10,16 @@ export interface ComposeCli {
 }
 
 let cached: Promise<ComposeCli> | undefined
+let configuredHost: string | undefined
+
+/**
+ * Points every Docker and Compose process of this pulpo at the environment's docker_host: one
+ * pulpo process serves one environment, and DOCKER_HOST reaches them all without a command line.
+ */
+export function useDockerHost(host: string) {
+  configuredHost = host
+  process.env.DOCKER_HOST = host
+}
 
 const run = (file: string, args: string[], opts: Options = {}) => execa(file, args, { reject: false, stdin: 'ignore', ...opts })
 
@@ -33,8 +43,9 @@ async function detect(): Promise<ComposeCli> {
   }
   if (docker.failed || !String(docker.stdout).trim()) {
     const why = String(docker.stderr).split('\n').find((l) => l.trim()) ?? 'no answer'
-    const where = process.env.DOCKER_HOST ? ` at ${process.env.DOCKER_HOST}` : ''
-    throw new PulpoError('docker-down', `the Docker daemon does not answer${where}: ${why.trim()}`, { hints: [where ? "check the environment's docker_host (or DOCKER_HOST): the daemon runs there and you may use it" : 'start it (systemctl start docker, or run dockerd), and check that you may use its socket'] })
+    // A daemon named in pulpo.yaml is the user's remote server; otherwise it is this machine's own.
+    if (configuredHost) throw new PulpoError('docker-down', `the Docker daemon at ${configuredHost} does not answer: ${why.trim()}`, { hints: ["check the environment's docker_host: the daemon runs there and you may use it"] })
+    throw new PulpoError('docker-down', `the Docker daemon does not answer: ${why.trim()}`, { hints: ['start it (systemctl start docker, or run dockerd), and check that you may use its socket', ...(process.env.DOCKER_HOST ? [`DOCKER_HOST is ${process.env.DOCKER_HOST}`] : [])] })
   }
   const v2 = await probeV2
   if (v2 && !v2.failed && String(v2.stdout).trim()) return { file: 'docker', args: ['compose'], version: String(v2.stdout).trim(), v2: true }
