@@ -234,8 +234,9 @@ export class SwarmBackend implements Backend {
 async function removeRest(engine: SwarmEngine, project: Project, volumes: boolean) {
   // The network goes once the removed services' tasks have left it (Swarm removes them in the background).
   for (let i = 0; i < 60; i++) {
-    const left = await engine.run(['network', 'ls', '--quiet', '--filter', `name=^${project.name}_default$`])
-    if (!String(left.stdout).trim()) break
+    // (The name filter matches substrings, and ignores a leading `^`: compare the names.)
+    const left = await engine.run(['network', 'ls', '--format', '{{.Name}}', '--filter', `name=${project.name}_default`])
+    if (!String(left.stdout).split('\n').includes(`${project.name}_default`)) break
     // Until it is gone from the list too: a stack deploy that still sees it would not create it
     // again, and its services would fail with "network not found".
     await engine.run(['network', 'rm', `${project.name}_default`])
