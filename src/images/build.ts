@@ -76,7 +76,7 @@ export async function buildImage(project: Project, service: string, tag: { image
     const r = await cli.build(project.services[service].build as BuildSpec, image, labels, (line) => {
       const step = /^Step (\d+\/\d+) : (.*)$/.exec(line) ?? /^#\d+ \[[^\]]*?(\d+\/\d+)\] (.*)$/.exec(line)
       if (step) opts.progress(`building: step ${step[1]}: ${step[2].slice(0, 60)}`)
-    }, opts.signal)
+    }, opts.signal, project.secrets)
     if (!r.ok) return { ...base, status: 'failed', ...explainBuildFailure(r.output) }
     built = true
   }

@@ -1,5 +1,6 @@
 import { execa } from 'execa'
 import { PulpoError } from '../errors.js'
+import { holdsSecret, SECRET_NAME } from '../util/mask.js'
 import { dockerfileOf, type BuildSpec } from './content.js'
 
 /** What a `docker build` or `docker push` said, and whether it worked. */
@@ -17,12 +18,12 @@ export interface CliOutcome {
 export class DockerCli {
   constructor(readonly host?: string) {}
 
-  private env() {
-    return this.host ? { ...process.env, DOCKER_HOST: this.host } : process.env
+  private env(extra: Record<string, string> = {}) {
+    return { ...process.env, ...extra, ...(this.host ? { DOCKER_HOST: this.host } : {}) }
   }
 
-  private run(args: string[], onLine?: (line: string) => void, signal?: AbortSignal) {
-    const child = execa('docker', args, { env: this.env(), extendEnv: false, reject: false, stdin: 'ignore', all: true, cancelSignal: signal })
+  private run(args: string[], onLine?: (line: string) => void, signal?: AbortSignal, env?: Record<string, string>) {
+    const child = execa('docker', args, { env: this.env(env), extendEnv: false, reject: false, stdin: 'ignore', all: true, cancelSignal: signal })
     if (onLine) {
       let rest = ''
       child.all?.on('data', (chunk: Buffer) => {
@@ -67,12 +68,23 @@ export class DockerCli {
     return (await this.run(['tag', source, target])).exitCode === 0
   }
 
-  /** `docker build`, reporting each line of output as it comes. */
-  async build(spec: BuildSpec, ref: string, labels: Record<string, string>, onLine: (line: string) => void, signal?: AbortSignal): Promise<CliOutcome> {
+  /**
+   * `docker build`, reporting each line of output as it comes. A build arg holding a secret (its
+   * name looks like one, or its value holds one of `secrets` or a URL password) is passed by name
+   * (`--build-arg NAME`, the value in the CLI's environment): a command line is visible to every
+   * user of the machine.
+   */
+  async build(spec: BuildSpec, ref: string, labels: Record<string, string>, onLine: (line: string) => void, signal?: AbortSignal, secrets: readonly string[] = []): Promise<CliOutcome> {
     const args = ['build', '--file', dockerfileOf(spec), '--tag', ref]
-    for (const [k, v] of Object.entries(spec.args ?? {})) args.push('--build-arg', `${k}=${v}`)
+    const env: Record<string, string> = {}
+    for (const [k, v] of Object.entries(spec.args ?? {})) {
+      if (SECRET_NAME.test(k) || holdsSecret(v, secrets)) {
+        env[k] = v
+        args.push('--build-arg', k)
+      } else args.push('--build-arg', `${k}=${v}`)
+    }
     for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`)
-    const r = await this.run([...args, spec.context], onLine, signal)
+    const r = await this.run([...args, spec.context], onLine, signal, env)
     return { ok: r.exitCode === 0, output: String(r.all ?? '') }
   }
 
