@@ -45,7 +45,7 @@ export class DockerCli {
     const version = String(r.stdout).trim()
     if (r.exitCode !== 0 || !version) {
       const why = String(r.all).split('\n').find((l) => l.trim() && !/^Client|^\s/.test(l)) ?? 'no answer'
-      throw new PulpoError('docker-down', `the Docker daemon does not answer at ${where}: ${why.trim()}`, { hints: ["check the environment's `docker_host` (or DOCKER_HOST), and that the daemon runs and you may use it"] })
+      throw new PulpoError('docker-down', `the Docker daemon at ${where} does not answer: ${why.trim()}`, { hints: ["check the environment's `docker_host` (or DOCKER_HOST), and that the daemon runs and you may use it"] })
     }
     return version
   }
