@@ -82,6 +82,17 @@ export class SwarmBackend implements Backend {
       }
     }
     for (const s of [...starting].filter((n) => project.services[n]?.persist)) await this.pin(engine, project, s)
+    // The stack's network, made once before the deploys: services deployed side by side (db and pg)
+    // would each create it, and the second fails with "name conflicts with an existing object".
+    // The stack namespace label makes `stack deploy` take it as the stack's own.
+    if (starting.size) {
+      const net = `${project.name}_default`
+      const have = (await engine.ok(['network', 'ls', '--format', '{{.Name}}', '--filter', `label=${LABEL.project}=${project.name}`])).split('\n')
+      if (!have.includes(net)) {
+        const r = await engine.run(['network', 'create', '--driver', 'overlay', '--attachable', '--label', `com.docker.stack.namespace=${project.name}`, '--label', `${LABEL.project}=${project.name}`, net], { signal })
+        if (r.exitCode !== 0 && !/already exists|conflicts/i.test(String(r.all))) throw new PulpoError('swarm', `docker network create failed on ${engine.where}: ${lastLine(String(r.all))}`)
+      }
+    }
   }
 
   /**
