@@ -1,4 +1,5 @@
 import { hasHealthcheck } from '../../compile/compose.js'
+import { DEFAULT_SETTLE_MS } from '../../config/resolve.js'
 import type { Project } from '../../config/types.js'
 import { evaluate, type Lifecycle, type WaitCondition } from '../../plan/conditions.js'
 import { tcpOpen } from '../../probes/attempt.js'
@@ -84,12 +85,15 @@ export class ContainerWatch {
     } else if (hostProbe && probe?.kind === 'tcp') health = (await tcpOpen('127.0.0.1', probe.port === svc?.port ? (typeof svc?.publish === 'number' ? svc.publish : probe.port) : probe.port, 1000)) ? 'healthy' : 'unknown'
     const unhealthy = health === 'unhealthy' ? { failure: `unhealthy (${svc?.ready && hasHealthcheck(svc) ? describeProbe(svc.ready) : 'healthcheck'})` } : {}
     const upMs = c.startedAt ? Date.now() - Date.parse(c.startedAt) : undefined
+    // A service of the user's own compose file has no pulpo.yaml entry: without a healthcheck it
+    // settles like any service without a probe.
+    const settleMs = svc?.settleMs ?? (c.health === undefined ? DEFAULT_SETTLE_MS : 0)
     // Docker restarts it at once (its backoff starts at 100 ms), so the `restarting` state may be
     // missed between two looks: a restart within the settle period is the same crash.
-    if (!hasProbe && c.restartCount > 0 && upMs !== undefined && upMs < (svc?.settleMs ?? 0)) {
+    if (!hasProbe && c.restartCount > 0 && upMs !== undefined && upMs < settleMs) {
       return { status: 'starting', health: 'unknown', hasProbe, restarting: true, exitCode: null, failure: `restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'}` }
     }
-    return { status: c.health === 'starting' ? 'starting' : 'running', health, hasProbe, ...unhealthy, ...(upMs !== undefined && !Number.isNaN(upMs) ? { upMs } : {}), settleMs: svc?.settleMs ?? 0 }
+    return { status: c.health === 'starting' ? 'starting' : 'running', health, hasProbe, ...unhealthy, ...(upMs !== undefined && !Number.isNaN(upMs) ? { upMs } : {}), settleMs }
   }
 }
 
