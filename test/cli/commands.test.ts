@@ -207,7 +207,7 @@ describe('validate', () => {
 })
 
 describe('config', () => {
-  test('${services.db.url} resolves per backend: local in dev, the compose service name with --env prod', async () => {
+  test('${services.db.url} resolves per backend: local in dev, the compose service name with --env server', async () => {
     const dev = await pulpo(['config', '-c', EXAMPLE, '--json'])
     assert.equal(dev.exitCode, 0, show(dev))
     const d = json(dev)
@@ -216,10 +216,10 @@ describe('config', () => {
     assert.equal(d.env.JOBS_MONGO_URL, 'mongodb://127.0.0.1:27017')
     assert.equal(d.services.ui.env.API_URL, 'http://127.0.0.1:8000')
     assert.equal(d.services.api.env.LOG_LEVEL, 'debug')
-    const prod = await pulpo(['config', '-c', EXAMPLE, '--json', '--env', 'prod'])
+    const prod = await pulpo(['config', '-c', EXAMPLE, '--json', '--env', 'server'])
     assert.equal(prod.exitCode, 0, show(prod))
     const p = json(prod)
-    assert.equal(p.environment, 'prod')
+    assert.equal(p.environment, 'server')
     assert.equal(p.mode, 'docker')
     assert.equal(p.env.JOBS_MONGO_URL, 'mongodb://db:27017')
     assert.equal(p.services.ui.env.API_URL, 'http://api:8000')
@@ -234,12 +234,12 @@ describe('config', () => {
     assert.match(r.stdout, /^\s+JOBS_MONGO_URL: mongodb:\/\/127\.0\.0\.1:27017$/m)
   })
 
-  test('PULPO_ENV=prod selects prod; --env beats PULPO_ENV', async () => {
-    const r = await pulpo(['config', '-c', EXAMPLE, '--json'], { env: { PULPO_ENV: 'prod' } })
+  test('PULPO_ENV=server selects server; --env beats PULPO_ENV', async () => {
+    const r = await pulpo(['config', '-c', EXAMPLE, '--json'], { env: { PULPO_ENV: 'server' } })
     assert.equal(r.exitCode, 0, show(r))
-    assert.equal(json(r).environment, 'prod')
+    assert.equal(json(r).environment, 'server')
     assert.equal(json(r).env.JOBS_MONGO_URL, 'mongodb://db:27017')
-    const flag = await pulpo(['config', '-c', EXAMPLE, '--json', '--env', 'dev'], { env: { PULPO_ENV: 'prod' } })
+    const flag = await pulpo(['config', '-c', EXAMPLE, '--json', '--env', 'dev'], { env: { PULPO_ENV: 'server' } })
     assert.equal(flag.exitCode, 0, show(flag))
     assert.equal(json(flag).environment, 'dev')
   })

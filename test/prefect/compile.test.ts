@@ -140,17 +140,17 @@ describe('pulpo compile: the example project', () => {
     assert.deepEqual(await compiled(exampleCopy(YAML.stringify(doc))), first)
   })
 
-  test('the prod environment (docker mode) also compiles the same bytes twice', async () => {
+  test('the server environment (docker mode) also compiles the same bytes twice', async () => {
     const a = exampleCopy()
-    const r1 = await compile(a, '-e', 'prod')
+    const r1 = await compile(a, '-e', 'server')
     assert.equal(r1.exitCode, 0, show(r1))
     const first = tree(join(a, 'run_cache'))
     assert.ok(first.has('docker-compose.yml'), `no docker-compose.yml: ${[...first.keys()]}`)
     rmSync(join(a, 'run_cache'), { recursive: true })
-    const r2 = await compile(a, '-e', 'prod')
+    const r2 = await compile(a, '-e', 'server')
     assert.equal(r2.exitCode, 0, show(r2))
     assert.deepEqual(tree(join(a, 'run_cache')), first)
-    const check = await compile(a, '-e', 'prod', '--check')
+    const check = await compile(a, '-e', 'server', '--check')
     assert.equal(check.exitCode, 0, show(check))
   })
 
