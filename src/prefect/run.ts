@@ -104,8 +104,9 @@ async function runPython(project: Project, script: string, request: unknown, opt
     throw new PulpoError('python-missing', `the project's Python ${python} does not exist`, { hints: ['create it (python3 -m venv .venv && .venv/bin/pip install prefect), or set python: in pulpo.yaml'] })
   }
   // Analytics off by default: Prefect's ephemeral server otherwise tries to send telemetry, and
-  // logs an error where there is no network.
-  const env: Record<string, string> = { PREFECT_SERVER_ANALYTICS_ENABLED: 'false', ...(process.env as Record<string, string>), ...project.env, PYTHONUNBUFFERED: '1', PREFECT_RESULTS_PERSIST_BY_DEFAULT: 'true' }
+  // logs an error where there is no network. Its start-up limit (20 s by default) is raised: a
+  // fresh PREFECT_HOME migrates its database first, which takes longer than that on a busy machine.
+  const env: Record<string, string> = { PREFECT_SERVER_ANALYTICS_ENABLED: 'false', PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: '120', ...(process.env as Record<string, string>), ...project.env, PYTHONUNBUFFERED: '1', PREFECT_RESULTS_PERSIST_BY_DEFAULT: 'true' }
   if (opts.apiUrl) env.PREFECT_API_URL = opts.apiUrl
   // Checked before spawning: a command that is not found leaves the child without its pipes.
   if (!python.includes('/') && !onPath(python, env.PATH)) {
