@@ -120,6 +120,21 @@ export function processesIn(dir: string): { pid: number; cmd: string }[] {
 }
 
 /** Waits (bounded) until a condition holds; the condition's last value. Not a timing assertion. */
+/**
+ * After `pulpo down`: no process of the project and no listener on its ports. A leftover process is
+ * killed (by pid) before the test fails, so one failure does not leak into the next test.
+ */
+export async function assertNothingLeft(dir: string, ports: number[]): Promise<void> {
+  const left = await eventually(() => processesIn(dir), (l) => l.length === 0)
+  for (const p of left) {
+    try {
+      process.kill(p.pid, 'SIGKILL')
+    } catch {}
+  }
+  assert.deepEqual(left, [], 'no process of the project is left after pulpo down')
+  for (const port of ports) assert.equal(await eventually(() => listening(port), (l) => !l), false, `nothing listens on port ${port} after pulpo down`)
+}
+
 export async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, limitMs = 15_000): Promise<T> {
   const end = Date.now() + limitMs
   for (;;) {
@@ -175,14 +190,7 @@ export class Project {
   async down(...flags: string[]): Promise<Run> {
     const r = await this.run('down', ...flags)
     assert.equal(r.exitCode, 0, `pulpo down ${flags.join(' ')}: ${show(r)}`)
-    const left = await eventually(() => processesIn(this.dir), (l) => l.length === 0)
-    for (const p of left) {
-      try {
-        process.kill(p.pid, 'SIGKILL')
-      } catch {}
-    }
-    assert.deepEqual(left, [], 'no process of the project is left after pulpo down')
-    for (const port of this.ports) assert.equal(await eventually(() => listening(port), (l) => !l), false, `nothing listens on port ${port} after pulpo down`)
+    await assertNothingLeft(this.dir, this.ports)
     return r
   }
 

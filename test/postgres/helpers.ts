@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { PgConnection } from '../../src/postgres/wire.js'
 import { pulpo, removeDir, show, tempDir, writeFiles, type Run } from '../cli/helpers.js'
-import { eventually, listening, processesIn } from '../mongo/helpers.js'
+import { assertNothingLeft } from '../mongo/helpers.js'
 
 export { ensureBinary, freePorts, show, type Run } from '../cli/helpers.js'
 export { eventually, json, listening, sleep } from '../mongo/helpers.js'
@@ -67,14 +67,7 @@ export class Project {
   /** `pulpo down`: it must leave no process of the project and nothing on its ports. */
   async down(...flags: string[]): Promise<Run> {
     const r = await this.ok(['down', ...flags])
-    const left = await eventually(() => processesIn(this.dir), (l) => l.length === 0)
-    for (const p of left) {
-      try {
-        process.kill(p.pid, 'SIGKILL')
-      } catch {}
-    }
-    assert.deepEqual(left, [], 'no process of the project is left after pulpo down')
-    for (const port of this.ports) assert.equal(await eventually(() => listening(port), (l) => !l), false, `nothing listens on port ${port} after pulpo down`)
+    await assertNothingLeft(this.dir, this.ports)
     return r
   }
 
