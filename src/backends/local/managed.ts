@@ -1,28 +1,17 @@
 import type { FSWatcher } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
-import type { Health, ServiceView, Status } from './protocol.js'
+import type { ServiceView } from './protocol.js'
 import type { ProcessSpec } from './spec.js'
 
 /** A service as the supervisor holds it: its spec, its lifecycle, and what drives its current run. */
-export interface Managed {
+export interface Managed extends Pick<ServiceView, 'status' | 'health' | 'pid' | 'startTime' | 'startedAt' | 'exitCode' | 'signal' | 'restarts' | 'restartAt' | 'failure'> {
   spec: ProcessSpec
-  status: Status
-  health: Health
-  pid?: number
-  startTime?: number
-  startedAt?: string
-  exitCode?: number | null
-  signal?: string | null
-  restarts: number
   /** Restarts in a row without staying up (reset after a stable run). */
   consecutive: number
   /** The size of its log when pulpo last started it: what came before is earlier runs'. */
   logOffset?: number
-  /** While waiting out a restart's backoff: when the next run starts (epoch ms). */
-  restartAt?: number
   /** The exit code of the last run that ended by itself (kept through the next run). */
   lastExit?: number | null
-  failure?: string
   child?: ChildProcess
   adopted: boolean
   /** Ends this run's probe loop, restart timer and adoption poll. */
