@@ -34,7 +34,13 @@ const mongodb: KindSpec = {
     })
   },
   image: 'mongo:7',
+  // On the service's port, as postgres and prefect are: other services reach it at <name>:<port>,
+  // and its healthcheck asks there. mongo's images take mongod's arguments (their entrypoint runs it).
+  containerCommand: (s) => ['mongod', '--bind_ip_all', '--port', portOf(s, mongodb)],
   containerDataDir: '/data/db',
+  // The image's own entrypoint, which the secrets shim (it replaces the entrypoint) runs before the
+  // command: mongo's creates MONGO_INITDB_ROOT_USERNAME's user on the first start.
+  imageEntrypoint: ['docker-entrypoint.sh'],
 }
 
 const prefect: KindSpec = {

@@ -1,14 +1,15 @@
 /**
  * Bad input in swarm mode, against the real cluster: a docker_host that does not answer, a daemon
  * that is a worker (not a manager), a service built but never pushed, and a placement no node
- * satisfies (its task stays pending: `up` says so within the service's timeout, not hang).
+ * satisfies (its task stays pending: `up` says so within the service's timeout, not hang), and a
+ * program that does not answer where its probe asks (its task runs but never passes its healthcheck).
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { assertNoStackTrace, ensureBinary, removeDir, show, tempDir } from '../cli/helpers.js'
 import { dockerOn, pulpo, swarm, uniqueName, type Swarm } from './helpers.js'
 
-function project(s: Swarm, name: string, opts: { dockerHost?: string; placement?: string; build?: boolean } = {}) {
+function project(s: Swarm, name: string, opts: { dockerHost?: string; placement?: string; build?: boolean; listen?: number } = {}) {
   const yaml = [
     'version: 1',
     `project: ${name}`,
@@ -16,7 +17,7 @@ function project(s: Swarm, name: string, opts: { dockerHost?: string; placement?
     'services:',
     '  web:',
     opts.build ? '    build: { context: app }' : `    image: ${s.baseImage}`,
-    '    command: [python3, -m, http.server, "8000"]',
+    `    command: [python3, -m, http.server, "${opts.listen ?? 8000}"]`,
     '    port: 8000',
     '    publish: false',
     '    ready: { tcp: true, timeout: 5s }',
@@ -90,5 +91,15 @@ describe('swarm mode: bad input', () => {
     assert.match(r.stderr, /placement/)
     // The service is there, pending, for the user to see and fix.
     assert.match(await dockerOn(s.manager, 'service', 'ls', '--filter', `name=${name}_web`, '--format', '{{.Replicas}}'), /^0\/1/)
+  })
+
+  it('says a task that runs but never passes its healthcheck is that, not a placement problem', async () => {
+    const { dir } = make({ listen: 8001 })
+    const r = await pulpo(['up', '-e', 'prod'], { cwd: dir })
+    assert.equal(r.exitCode, 1, show(r))
+    assertNoStackTrace(r)
+    assert.match(r.stderr, /✖ web: not ready after \d+s: 0\/1 tasks running; its task on \S+ started but has not passed its healthcheck \(tcp port 8000\)/)
+    assert.match(r.stderr, /pulpo logs web/)
+    assert.doesNotMatch(r.stderr, /placement/)
   })
 })

@@ -1,8 +1,9 @@
 import type { Project } from '../../config/types.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import { toMillis } from '../../util/duration.js'
+import { describeProbe } from '../../probes/probe.js'
 import { ServiceFailed } from '../backend.js'
-import type { SwarmEngine } from './engine.js'
+import { taskState, type SwarmEngine } from './engine.js'
 import { viewOf, type ServiceView } from './observe.js'
 
 /** A rolling update under way: what Swarm's update state said before pulpo asked for it. */
@@ -64,10 +65,26 @@ export async function waitForService(engine: SwarmEngine, project: Project, serv
       if (v.running >= v.desired && settled) return
     }
     progress?.(rollingBack ? 'update failed: rolling back' : v.job ? `job: ${v.completed}/${v.desired} completed` : `${v.running}/${v.desired} running${v.update === 'updating' ? ', updating' : ''}`)
-    if (Date.now() > deadline) {
-      const why = [...v.pending.map((t) => t.Error).filter(Boolean), ...v.failedTasks.map((t) => t.Error).filter(Boolean)][0]
-      throw new ServiceFailed(service, `not ready after ${Math.round(budgetMs(project, service, v, !!rollout) / 1000)}s: ${v.running}/${v.desired} tasks running${why ? `; ${v.pending.length ? 'pending' : 'a task failed'}: ${why}` : ''}`, v.pending.length ? ['a task that stays pending has no node that satisfies its placement and resources: see docker node ls, and the service’s deploy.placement'] : [])
-    }
+    if (Date.now() > deadline) throw notReady(project, service, v, budgetMs(project, service, v, !!rollout))
     await new Promise((r) => setTimeout(r, 1000))
   }
+}
+
+/**
+ * Why a service is not ready, told apart: a task whose container runs but has not passed its
+ * healthcheck (Swarm holds it in `starting`) is a program that does not answer where it is asked,
+ * not a placement problem; a task that stays pending has no node to run on.
+ */
+function notReady(project: Project, service: string, v: ServiceView, budget: number): ServiceFailed {
+  const head = `not ready after ${Math.round(budget / 1000)}s: ${v.running}/${v.desired} tasks running`
+  const starting = v.pending.filter((t) => taskState(t) === 'starting')
+  const probe = project.services[service]?.ready
+  if (starting.length) {
+    const check = probe ? ` (${describeProbe(probe)})` : ''
+    return new ServiceFailed(service, `${head}; its task on ${starting[0].Node} started but has not passed its healthcheck${check}`, [
+      `see pulpo logs ${service}; the program in the image must answer ${probe ? 'the check' : 'its healthcheck'} inside its container${probe && 'port' in probe ? `, on port ${probe.port}` : ''}`,
+    ])
+  }
+  const why = [...v.pending.map((t) => t.Error).filter(Boolean), ...v.failedTasks.map((t) => t.Error).filter(Boolean)][0]
+  return new ServiceFailed(service, `${head}${why ? `; ${v.pending.length ? 'pending' : 'a task failed'}: ${why}` : ''}`, v.pending.length ? ['a task that stays pending has no node that satisfies its placement and resources: see docker node ls, and the service’s deploy.placement'] : [])
 }
