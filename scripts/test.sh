@@ -36,15 +36,10 @@ eval "$(cat test-artifacts/setup-mongodb.env)"
 eval "$(cat test-artifacts/setup-kubernetes.env)"
 eval "$(cat test-artifacts/setup-swarm.env)"
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/*/*.test.ts); fi
-# The example in production on the cluster (test/e2e/prod.test.ts) has not passed end to end yet and
-# takes 20+ minutes on a fresh machine (stand-in images, the example's images, Prefect migrating its
-# database): it runs when named, or with PULPO_PROD_E2E=1, not in the default suite. README: Tests.
-if [ $# -eq 0 ] && [ -z "${PULPO_PROD_E2E:-}" ]; then
-  kept=(); for f in "${files[@]}"; do [ "$f" = test/e2e/prod.test.ts ] || kept+=("$f"); done; files=("${kept[@]}")
-fi
 if printf '%s\n' "${files[@]}" | grep -qx 'test/e2e/prod.test.ts'; then
-  # Stand-ins for the public images of the example's prod environment, in the cluster's registry (it
-  # needs the cluster and FerretDB's binary; cached by content, so a warm run only checks).
+  # Stand-ins for the public images of the example's prod environment (test/e2e/prod.test.ts), in
+  # the cluster's registry. After the other setups: it needs the cluster, FerretDB's binary and the
+  # venv's Prefect version. Tagged by content, so a warm run only checks the registry.
   scripts/setup-prod-images.sh > test-artifacts/setup-prod-images.env 2> test-artifacts/setup-prod-images.log || failed prod-images
   eval "$(cat test-artifacts/setup-prod-images.env)"
 fi
