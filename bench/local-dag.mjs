@@ -212,7 +212,7 @@ async function pulpoCycle(dir, noopRuns) {
   if (status.services.length !== 50 || notReady.length) throw new Error(`after pulpo up: ${notReady.map((s) => `${s.name} ${s.actual}/${s.health}`).join(', ')}`)
   const pids = status.services.map((s) => s.pid)
   pids.forEach((p) => live.pids.add(p))
-  const supervisor = JSON.parse(readFileSync(join(dir, '.pulpo', 'state.json'), 'utf8')).supervisor.pid
+  const supervisor = JSON.parse(readFileSync(join(dir, '.pulpo', 'dag50', 'state.json'), 'utf8')).supervisor.pid
   live.pids.add(supervisor)
   const mem = rss(supervisor)
   const supervisorCpu = cpuMs(supervisor)
