@@ -1,6 +1,10 @@
+import { supervise, superviseArgs } from './backends/local/serve.js'
 import { isVersionRequest, versionLine } from './version.js'
 
 const argv = process.argv.slice(2)
+const supervisor = superviseArgs(argv)
 // --version skips loading oclif and every command: it is what scripts and bug reports call most.
 if (isVersionRequest(argv)) process.stdout.write(versionLine() + '\n')
+// So does the supervisor `pulpo up` starts: a first `up` waits for it to listen.
+else if (supervisor) await supervise(supervisor.dir, supervisor.project)
 else await (await import('./cli.js')).main(argv)
