@@ -1,6 +1,7 @@
-import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backends/backend.js'
+import { DependencyFailed, ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backends/backend.js'
 import type { Project } from '../config/types.js'
-import { walk, type Outcome } from '../graph/traverse.js'
+import { NotVisited, walk, type Outcome } from '../graph/traverse.js'
+import type { WaitCondition } from '../plan/conditions.js'
 import type { Plan, ResourceStep } from '../plan/plan.js'
 
 export interface ExecuteOptions {
@@ -49,6 +50,8 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
     const requested = new Map(starting.map((s) => [s.service, deferred()]))
     // Resolved once a service is ready and its resource steps are done: what `healthy` waits for.
     const prepared = new Map(starting.map((s) => [s.service, deferred()]))
+    // The dependencies a backend that holds starts (startAfter) waits for itself, by dependent.
+    const held = new Map<string, Record<string, WaitCondition>>()
     const prepare = async (n: string) => {
       const mine = resources(n)
       if (mine.length && opts.resources) await opts.resources(n, mine, (text) => opts.progress.update(n, text))
@@ -69,6 +72,13 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
           opts.progress.update(n, `waiting for ${dep} (${condition})`)
           await Promise.race([requested.get(dep)!.promise, failed])
         }
+        // Once the dependency's start is under way, a backend that can hold the start decides the
+        // condition itself (no round trip to this process per level), unless the dependency's
+        // resource steps must come in between.
+        if (backend.startAfter && !(condition === 'healthy' && resources(dep).length)) {
+          held.set(n, { ...held.get(n), [dep]: condition })
+          return
+        }
         try {
           await Promise.race([backend.waitFor(project, dep, condition, opts.signal), failed])
         } catch (e) {
@@ -87,10 +97,20 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
           await backend.waitFor(project, n, 'ready', opts.signal)
           return prepare(n)
         }
-        began.set(n, Date.now())
+        const after = held.get(n)
+        const progress = (text: string) => opts.progress.update(n, text)
+        let started = false
         try {
-          opts.progress.update(n, 'starting')
-          await backend.start(project, step, { signal: opts.signal, progress: (text) => opts.progress.update(n, text) })
+          if (after && backend.startAfter) {
+            progress(`waiting for ${Object.entries(after).map(([d, c]) => `${d} (${c})`).join(', ')}`)
+            await backend.startAfter(project, step, after, { signal: opts.signal, progress, accepted: () => requested.get(n)!.resolve() })
+          } else {
+            began.set(n, Date.now())
+            progress('starting')
+            await backend.start(project, step, { signal: opts.signal, progress })
+          }
+          started = true
+          if (!began.has(n)) began.set(n, Date.now())
           requested.get(n)!.resolve()
           const probe = project.services[n]?.ready
           if (jobs.has(n)) opts.progress.update(n, 'running until it completes')
@@ -98,6 +118,9 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
           await backend.waitFor(project, n, jobs.has(n) ? 'completed' : 'ready', opts.signal)
           await prepare(n)
         } catch (e) {
+          // A held start that did not happen is skipped, as a gate would have skipped it.
+          if (e instanceof DependencyFailed) throw new NotVisited(e.dependency, e.reason)
+          if (after && !started && opts.signal?.aborted) throw new NotVisited()
           opts.progress.done(await toResult(n, step.action, { status: 'failed', error: e }, 0, tail))
           throw e
         }

@@ -32,6 +32,16 @@ export interface Backend {
   start(project: Project, step: Step, opts: { signal?: AbortSignal; progress(text: string): void }): Promise<void>
 
   /**
+   * Optional: starts one service once each dependency in `after` meets its condition, decided by
+   * the backend itself — the local supervisor spawns a dependent the moment its dependencies are
+   * ready, without a round trip to this process per level of the graph. `accepted` is called once
+   * the backend knows of the start (from then on it can be waited for, and named in another
+   * start's `after`). Resolves once it is started; rejects with DependencyFailed (and starts
+   * nothing) when a dependency cannot meet its condition, with ServiceFailed as `start` does.
+   */
+  startAfter?(project: Project, step: Step, after: Record<string, WaitCondition>, opts: { signal?: AbortSignal; progress(text: string): void; accepted(): void }): Promise<void>
+
+  /**
    * Resolves once `condition` holds for the service (decide it with plan/conditions.ts `evaluate`),
    * rejects with ServiceFailed once it cannot any more (exited, unhealthy, not ready in time).
    */
@@ -54,6 +64,13 @@ export interface Backend {
 export class ServiceFailed extends Error {
   constructor(readonly service: string, reason: string, readonly hints: string[] = []) {
     super(reason)
+  }
+}
+
+/** A start held until its dependencies are ready, called off because one of them cannot be. */
+export class DependencyFailed extends Error {
+  constructor(readonly service: string, readonly dependency: string, readonly reason: string) {
+    super(`${dependency}: ${reason}`)
   }
 }
 

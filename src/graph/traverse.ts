@@ -14,6 +14,7 @@ export interface WalkOptions {
   /** What a node depends on. */
   dependsOn(node: string): readonly string[]
   direction: Direction
+  /** Rejecting with NotVisited skips the node instead of failing it. */
   visit(node: string): Promise<void>
   /**
    * `up` only: what `node` waits for before its visit, given one of its dependencies. Default: the
@@ -45,20 +46,24 @@ export async function walk(opts: WalkOptions): Promise<Map<string, Outcome>> {
     const existing = visits.get(node)
     if (existing) return existing
     const p = (async () => {
+      // Why a dependency stopped this node, in the words of its outcome when it has one.
+      const blocked = (dep: string, error: unknown) => {
+        const o = outcomes.get(dep)
+        return new Skip(dep, o?.status === 'failed' || o?.status === 'skipped' ? `${dep} ${o.status === 'failed' ? 'failed' : 'was not started'}` : `${dep}: ${(error as Error)?.message ?? error}`)
+      }
       const waits = edges.get(node)!.map(async (dep) => {
         const visited = run(dep)
         const gate = opts.direction === 'up' && opts.gate ? opts.gate(node, dep, visited) : visited
         try {
           await gate
         } catch (error) {
-          const o = outcomes.get(dep)
-          throw new Skip(dep, o?.status === 'failed' || o?.status === 'skipped' ? `${dep} ${o.status === 'failed' ? 'failed' : 'was not started'}` : `${dep}: ${(error as Error)?.message ?? error}`)
+          throw blocked(dep, error)
         }
       })
       const results = await Promise.allSettled(waits)
-      const blocked = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      if (blocked) {
-        const skip = blocked.reason as Skip
+      const stopped = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (stopped) {
+        const skip = stopped.reason as Skip
         outcomes.set(node, { status: 'skipped', reason: skip.message, because: skip.dependency })
         throw skip
       }
@@ -71,8 +76,16 @@ export async function walk(opts: WalkOptions): Promise<Map<string, Outcome>> {
         await opts.visit(node)
         outcomes.set(node, { status: 'done' })
       } catch (error) {
-        outcomes.set(node, { status: 'failed', error })
-        throw error
+        if (!(error instanceof NotVisited)) {
+          outcomes.set(node, { status: 'failed', error })
+          throw error
+        }
+        // Said as its gate would have said it, once the dependency's own turn is decided.
+        const dep = error.dependency
+        if (dep) await run(dep).catch(() => {})
+        const skip = dep ? blocked(dep, error) : new Skip('', 'interrupted')
+        outcomes.set(node, { status: 'skipped', reason: skip.message, because: skip.dependency })
+        throw skip
       }
     })()
     p.catch(() => {})
@@ -82,6 +95,17 @@ export async function walk(opts: WalkOptions): Promise<Map<string, Outcome>> {
 
   await Promise.allSettled([...nodes].sort().map(run))
   return outcomes
+}
+
+/**
+ * What a visit throws when it did not happen after all: the node is skipped, as if its gate had
+ * stopped it — because of `dependency` (a start held until the dependency was ready, called off
+ * as it failed), or, without one, because the walk was interrupted.
+ */
+export class NotVisited extends Error {
+  constructor(readonly dependency?: string, reason = 'interrupted') {
+    super(reason)
+  }
 }
 
 class Skip extends Error {

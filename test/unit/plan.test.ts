@@ -10,7 +10,7 @@ import { evaluate, type Lifecycle, type WaitCondition } from '../../src/plan/con
 import type { Actual, Desired, Plan, ResourceStep } from '../../src/plan/plan.js'
 import { planJson, planText, renderPlan } from '../../src/render/plan.js'
 import { execute } from '../../src/app/executor.js'
-import { ServiceFailed, type Backend, type ServiceResult } from '../../src/backends/backend.js'
+import { DependencyFailed, ServiceFailed, type Backend, type ServiceResult } from '../../src/backends/backend.js'
 import type { Project } from '../../src/config/types.js'
 
 /** Desired services from `name: dep(condition[,restart]) ...` lines. */
@@ -151,7 +151,7 @@ describe('conditions, decided once', () => {
  */
 class FakeBackend implements Backend {
   log: string[] = []
-  constructor(private fails: Record<string, { at: 'start' | 'ready'; reason: string; hints?: string[] }> = {}, private exited: string[] = []) {}
+  constructor(protected fails: Record<string, { at: 'start' | 'ready'; reason: string; hints?: string[] }> = {}, private exited: string[] = []) {}
   async observe() {
     return { actual: this.exited.map((name) => ({ name, state: 'exited' as const, health: 'unknown' as const, exitCode: 1, ports: [], restarts: 0 })), notes: [] }
   }
@@ -184,6 +184,40 @@ class FakeBackend implements Backend {
     return []
   }
   async logs() {}
+}
+
+/**
+ * A backend that holds starts until their dependencies are ready, as the local supervisor does:
+ * `hold X until d condition` when asked, `start X` once every dependency has started (its
+ * conditions are taken to hold then); a dependency that fails or was called off calls X off.
+ */
+class HoldingBackend extends FakeBackend {
+  private calledOff = new Set<string>()
+  // Readiness takes a while, so that what is handed over before it shows.
+  async waitFor(p: Project, service: string, condition: WaitCondition) {
+    for (let i = 0; i < 4; i++) await tick()
+    return super.waitFor(p, service, condition)
+  }
+  async startAfter(_p: Project, step: Plan['steps'][number], after: Record<string, WaitCondition>, opts: { accepted(): void }) {
+    await tick()
+    this.log.push(`hold ${step.service} until ${Object.entries(after).map(([d, c]) => `${d} ${c}`).join(', ')}`)
+    opts.accepted()
+    for (const dep of Object.keys(after)) {
+      while (!this.log.includes(`start ${dep}`)) {
+        const failure = this.fails[dep]?.reason ?? (this.calledOff.has(dep) ? 'not started' : undefined)
+        if (failure) {
+          this.calledOff.add(step.service)
+          throw new DependencyFailed(step.service, dep, failure)
+        }
+        await tick()
+      }
+      if (this.fails[dep]?.at === 'ready') {
+        this.calledOff.add(step.service)
+        throw new DependencyFailed(step.service, dep, this.fails[dep].reason)
+      }
+    }
+    this.log.push(`start ${step.service}`)
+  }
 }
 
 const tick = () => new Promise((r) => setImmediate(r))
@@ -283,5 +317,31 @@ describe('the executor', () => {
   test('a service that was started and is already gone again did not come up', async () => {
     const { results } = await run(plan({ desired: desired('a:'), actual: [] }), new FakeBackend({}, ['a']))
     assert.equal(results, '✖ a (create): exited with code 1')
+  })
+
+  test('a backend that holds starts is handed each dependent as soon as its dependencies are under way, with what it waits for', async () => {
+    const { log, results } = await run(plan({ desired: desired('db:\napi: db(healthy)\nweb: api(started) db(started)'), actual: [] }), new HoldingBackend())
+    // The dependents' starts are handed over before anything is ready: the backend decides when.
+    before(log, 'hold api until db healthy', 'ready db')
+    const web = log.find((l) => l.startsWith('hold web until')) ?? ''
+    assert.deepEqual(web.replace('hold web until ', '').split(', ').sort(), ['api started', 'db started'])
+    before(log, web, 'ready db')
+    before(log, 'start db', 'start api')
+    before(log, 'start api', 'start web')
+    assert.equal(results, '✔ api (create)\n✔ db (create)\n✔ web (create)')
+  })
+
+  test('a held start is not handed over while resource steps must come first: those still run between', async () => {
+    const resources: ResourceStep[] = [{ id: 'datamodel:jobs', kind: 'datamodel', name: 'jobs', service: 'db', action: 'update', causes: [{ kind: 'ensure' }] }]
+    const { log } = await run(plan({ desired: desired('db:\napi: db(healthy)\nlogger: db(started)'), actual: [], resources }), new HoldingBackend())
+    before(log, 'resources db: datamodel:jobs', 'start api')
+    assert.ok(!log.some((l) => l.startsWith('hold api')), log.join(', '))
+    before(log, 'hold logger until db started', 'resources db: datamodel:jobs')
+  })
+
+  test('a held start called off because its dependency failed is skipped, as a gate would skip it, transitively', async () => {
+    const { log, results } = await run(plan({ desired: desired('db:\napi: db(healthy)\nweb: api\nother:'), actual: [] }), new HoldingBackend({ db: { at: 'ready', reason: 'exited with code 1' } }))
+    assert.equal(results, '- api (create): not started: db failed\n✖ db (create): exited with code 1\n✔ other (create)\n- web (create): not started: api was not started')
+    assert.ok(!log.includes('start api') && !log.includes('start web'), log.join(', '))
   })
 })

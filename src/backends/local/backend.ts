@@ -6,7 +6,7 @@ import { stopInOrder, toResult } from '../../app/executor.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import { starts, type Plan, type Step } from '../../plan/plan.js'
 import { tailLines } from '../../util/tail.js'
-import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
+import { DependencyFailed, ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
 import { ensureSupervisor, request } from './client.js'
 import { followLogs } from './logs.js'
 import { fromStateFile, observe, toActual } from './observe.js'
@@ -40,14 +40,16 @@ export class LocalBackend implements Backend {
   }
 
   async start(project: Project, step: Step) {
-    const dirs = stateDirOf(project)
-    const service = project.services[step.service]
-    const spec = processSpec(service, project, dirs)
-    await checkPort(spec)
-    // What must exist before it runs (a postgres data directory, initialised once).
-    KINDS[service.kind].localSetup?.(localContext(service, project, dirs))
-    const res = await request(dirs, { op: 'start', spec })
+    const res = await request(stateDirOf(project), { op: 'start', spec: await startable(project, step) })
     if (!res?.ok) throw new PulpoError('supervisor', `the supervisor did not take ${step.service}: ${res && !res.ok ? res.error : 'no answer'}`)
+  }
+
+  /** The supervisor holds the start until the dependencies are ready, and spawns it then itself. */
+  async startAfter(project: Project, step: Step, after: Record<string, WaitCondition>, opts: { signal?: AbortSignal; accepted(): void }) {
+    const res = await request(stateDirOf(project), { op: 'start', spec: await startable(project, step), after }, opts.signal, opts.accepted)
+    if (res?.ok) return
+    if (res?.dependency) throw new DependencyFailed(step.service, res.dependency, res.error)
+    throw new PulpoError('supervisor', `the supervisor did not start ${step.service}: ${res ? res.error : 'no answer'}`)
   }
 
   async stop(project: Project, service: string, opts: { remove: boolean }) {
@@ -104,6 +106,17 @@ export class LocalBackend implements Backend {
     if (!res?.ok) throw new PulpoError('supervisor', `could not stop ${name}: ${res && !res.ok ? res.error : 'the supervisor did not answer'}`)
   }
 
+}
+
+/** A service's spec once what it needs is there: its port free, its kind's setup done. */
+async function startable(project: Project, step: Step): Promise<ProcessSpec> {
+  const dirs = stateDirOf(project)
+  const service = project.services[step.service]
+  const spec = processSpec(service, project, dirs)
+  await checkPort(spec)
+  // What must exist before it runs (a postgres data directory, initialised once).
+  KINDS[service.kind].localSetup?.(localContext(service, project, dirs))
+  return spec
 }
 
 /** A port held by something else is reported before starting, with the holder when visible. */

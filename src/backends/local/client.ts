@@ -5,8 +5,11 @@ import { PulpoError } from '../../errors.js'
 import { privateDir, type StateDir } from '../../project/paths.js'
 import type { Request, Response } from './protocol.js'
 
-/** Sends one request to the project's supervisor; undefined when no supervisor answers. */
-export function request(dirs: StateDir, req: Request, signal?: AbortSignal): Promise<Response | undefined> {
+/**
+ * Sends one request to the project's supervisor; undefined when no supervisor answers. A held
+ * start's first answer goes to `held`; the promise gets the final one.
+ */
+export function request(dirs: StateDir, req: Request, signal?: AbortSignal, held?: () => void): Promise<Response | undefined> {
   return new Promise((resolve) => {
     const sock = net.connect(dirs.socket)
     let buf = ''
@@ -14,25 +17,31 @@ export function request(dirs: StateDir, req: Request, signal?: AbortSignal): Pro
     const done = (r: Response | undefined) => {
       if (settled) return
       settled = true
+      signal?.removeEventListener('abort', interrupted)
       sock.destroy()
       resolve(r)
     }
+    const interrupted = () => done({ ok: false, error: 'interrupted' })
     sock.setEncoding('utf8')
     sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'))
     sock.on('data', (d: string) => {
       buf += d
-      const nl = buf.indexOf('\n')
-      if (nl >= 0) {
+      for (let nl = buf.indexOf('\n'); nl >= 0 && !settled; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl)
+        buf = buf.slice(nl + 1)
+        let res: Response
         try {
-          done(JSON.parse(buf.slice(0, nl)))
+          res = JSON.parse(line)
         } catch {
-          done(undefined)
+          return done(undefined)
         }
+        if (res.ok && res.held) held?.()
+        else done(res)
       }
     })
     sock.on('error', () => done(undefined))
     sock.on('close', () => done(undefined))
-    signal?.addEventListener('abort', () => done({ ok: false, error: 'interrupted' }), { once: true })
+    signal?.addEventListener('abort', interrupted, { once: true })
   })
 }
 

@@ -1,5 +1,6 @@
 import type { FSWatcher } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
+import { evaluate as evaluateCondition, type Lifecycle, type Verdict, type WaitCondition } from '../../plan/conditions.js'
 import type { ServiceView } from './protocol.js'
 import type { ProcessSpec } from './spec.js'
 
@@ -22,6 +23,8 @@ export interface Managed extends Pick<ServiceView, 'status' | 'health' | 'pid' |
   reloading?: boolean
   /** Set while pulpo itself stops the service, so its exit is not a crash. */
   stopping?: Promise<boolean>
+  /** Set while a start waits for its dependencies (a held start); aborting it calls the start off. */
+  held?: AbortController
 }
 
 /** A service that failed this many times in a row without staying up is in a crash loop. */
@@ -31,7 +34,8 @@ export const CRASH_LOOP_AFTER = 2
 export function viewOf(m: Managed): ServiceView {
   return {
     name: m.spec.name,
-    status: m.status,
+    // A held start is a start under way: its process comes once its dependencies are ready.
+    status: m.held ? 'starting' : m.status,
     health: m.health,
     ...(m.pid ? { pid: m.pid, startTime: m.startTime } : {}),
     ...(m.startedAt ? { startedAt: m.startedAt } : {}),
@@ -48,5 +52,36 @@ export function viewOf(m: Managed): ServiceView {
     logFile: m.spec.logFile,
     ...(m.logOffset !== undefined ? { logOffset: m.logOffset } : {}),
     adopted: m.adopted,
+  }
+}
+
+/** Already running (or starting) with this very spec: a start has nothing to do. */
+export function runsWith(m: Managed | undefined, spec: ProcessSpec): boolean {
+  return !!m && !m.held && (m.status === 'running' || m.status === 'starting') && m.spec.hash === spec.hash
+}
+
+/** The supervisor's side of the one condition code (plan/conditions.ts). */
+export function evaluate(m: Managed, condition: WaitCondition): Verdict {
+  return evaluateCondition(condition, lifecycleOf(m))
+}
+
+/** A managed service in the terms conditions are decided on. */
+export function lifecycleOf(m: Managed): Lifecycle {
+  // Waiting out a restart's backoff after an exit: a crash, unless it exited 0.
+  const restarting = !m.reloading && m.status === 'starting' && m.restartAt !== undefined
+  // Reloading after a watched change, held until its dependencies are ready, or about to be
+  // spawned: not decided yet.
+  const between = m.reloading || m.held !== undefined || (m.status === 'starting' && !m.child && !m.adopted && !restarting)
+  const upMs = m.startedAt && (m.status === 'running' || m.status === 'starting') ? Date.now() - Date.parse(m.startedAt) : undefined
+  return {
+    status: m.status,
+    health: m.health,
+    exitCode: m.exitCode,
+    hasProbe: m.spec.probe !== undefined,
+    failure: m.failure,
+    between,
+    restarting,
+    ...(upMs !== undefined ? { upMs } : {}),
+    settleMs: m.spec.settleMs ?? 0,
   }
 }

@@ -33,17 +33,23 @@ export interface ServiceView {
   adopted: boolean
 }
 
-/** Requests over the supervisor's socket: one JSON line in, one JSON line out. */
+/** Requests over the supervisor's socket: one JSON line in, one JSON line out (a held start: two). */
 export type Request =
   | { op: 'status' }
-  | { op: 'start'; spec: ProcessSpec }
+  /**
+   * Starts a service. With `after`, once each of those services meets its condition: answered
+   * `held` at once (from then on it can be waited for and named in another start's `after`), then
+   * once it is started, or refused — a dependency that cannot meet its condition (`dependency`),
+   * or the client going away first (nothing starts that `up` no longer waits for).
+   */
+  | { op: 'start'; spec: ProcessSpec; after?: Record<string, WaitCondition> }
   /** The full specs of services left running: what an adopting supervisor could not read from the state file. */
   | { op: 'refresh'; specs: ProcessSpec[] }
   | { op: 'wait'; name: string; condition: WaitCondition }
   | { op: 'stop'; name: string; forget?: boolean }
   | { op: 'shutdown' }
 
-export type Response = { ok: true; services?: ServiceView[]; pid?: number; forced?: boolean } | { ok: false; error: string; service?: ServiceView }
+export type Response = { ok: true; services?: ServiceView[]; pid?: number; forced?: boolean; held?: true } | { ok: false; error: string; service?: ServiceView; dependency?: string }
 
 /** The supervisor's state file (.pulpo/state.json): what a new supervisor adopts. */
 export interface StateFile {

@@ -4,9 +4,10 @@ import type { Request, Response } from './protocol.js'
 
 /**
  * The supervisor's Unix socket: one JSON line in, one JSON line out, then the connection closes.
- * `handle` gets the socket too, so a long wait can end when its client goes away.
+ * `handle` gets the socket too, so a long wait can end when its client goes away, and `interim`
+ * to answer a line before its final one (a held start).
  */
-export async function serveSocket(path: string, handle: (req: Request, sock: net.Socket) => Promise<Response>): Promise<net.Server> {
+export async function serveSocket(path: string, handle: (req: Request, sock: net.Socket, interim: (res: Response) => void) => Promise<Response>): Promise<net.Server> {
   if (existsSync(path)) rmSync(path)
   const server = net.createServer((sock) => {
     let buf = ''
@@ -25,7 +26,7 @@ export async function serveSocket(path: string, handle: (req: Request, sock: net
         sock.end(JSON.stringify({ ok: false, error: 'bad request' }) + '\n')
         return
       }
-      handle(req, sock).then(
+      handle(req, sock, (res) => sock.write(JSON.stringify(res) + '\n')).then(
         (res) => sock.end(JSON.stringify(res) + '\n'),
         (err) => sock.end(JSON.stringify({ ok: false, error: String(err?.message ?? err) }) + '\n'),
       )

@@ -6,9 +6,10 @@ import { describeProbe, probeHost } from '../../probes/probe.js'
 import { writeAtomic } from '../../project/atomic.js'
 import { privateDir, type StateDir } from '../../project/paths.js'
 import { groupGone, isAlive, procStat } from '../../util/procfs.js'
-import { evaluate as evaluateCondition, settleLeft, type Lifecycle, type Verdict, type WaitCondition } from '../../plan/conditions.js'
+import type { WaitCondition } from '../../plan/conditions.js'
 import type { Health, Request, Response, ServiceView, StateFile } from './protocol.js'
-import { viewOf, type Managed } from './managed.js'
+import { runsWith, viewOf, type Managed } from './managed.js'
+import { closed, Waits } from './waits.js'
 import { serveSocket } from './socket.js'
 import type { ProcessSpec } from './spec.js'
 import { adoptedSpec, NOT_RESTARTED, refreshSpecs, stateOf } from './state-file.js'
@@ -29,7 +30,7 @@ const ADOPTED_POLL_MS = 250
  */
 export class Supervisor {
   private services = new Map<string, Managed>()
-  private listeners = new Set<() => void>()
+  private waits = new Waits()
   private server?: net.Server
 
   constructor(private dirs: StateDir) {}
@@ -45,17 +46,18 @@ export class Supervisor {
   }
 
   private async listen(): Promise<void> {
-    this.server = await serveSocket(this.dirs.socket, (req, sock) => this.handle(req, sock))
+    this.server = await serveSocket(this.dirs.socket, (req, sock, interim) => this.handle(req, sock, interim))
     // Connecting needs write permission on the socket file: only the owner may talk to the
     // supervisor (Node cannot read the peer's uid; the 0700 state directory guards it as well).
     chmodSync(this.dirs.socket, 0o600)
   }
 
-  private async handle(req: Request, sock: net.Socket): Promise<Response> {
+  private async handle(req: Request, sock: net.Socket, interim: (res: Response) => void): Promise<Response> {
     switch (req.op) {
       case 'status':
         return { ok: true, pid: process.pid, services: this.views() }
       case 'start':
+        if (req.after && Object.keys(req.after).length) return this.startAfter(req.spec, req.after, sock, () => interim({ ok: true, held: true }))
         this.start(req.spec)
         return { ok: true }
       case 'refresh':
@@ -65,8 +67,9 @@ export class Supervisor {
         const m = this.services.get(req.name)
         if (!m) return { ok: false, error: `unknown service ${req.name}` }
         // The client going away (Ctrl-C) ends the wait.
-        const gone = new Promise<Response>((resolve) => sock.once('close', () => resolve({ ok: false, error: 'client went away' })))
-        return Promise.race([this.waitFor(m, req.condition), gone])
+        const r = await this.waits.until([[m, req.condition]], closed(sock))
+        if (r === 'ok') return { ok: true }
+        return r === 'aborted' ? { ok: false, error: 'client went away' } : { ok: false, error: r.fail, service: viewOf(m) }
       }
       case 'stop': {
         const m = this.services.get(req.name)
@@ -89,7 +92,7 @@ export class Supervisor {
   /** Starts a service (or restarts it with a new spec). Returns at once; `wait` follows progress. */
   private start(spec: ProcessSpec) {
     const existing = this.services.get(spec.name)
-    if (existing && (existing.status === 'running' || existing.status === 'starting') && existing.spec.hash === spec.hash) return
+    if (runsWith(existing, spec)) return
     const m: Managed = existing ?? { spec, status: 'stopped', health: 'unknown', restarts: 0, consecutive: 0, adopted: false }
     m.spec = spec
     m.restarts = 0
@@ -104,6 +107,41 @@ export class Supervisor {
       this.watchFiles(m)
     }
     void begin()
+  }
+
+  /**
+   * Starts a service once each service in `after` meets its condition, decided here as `wait`
+   * decides it: a dependent starts the moment its dependencies are ready, with no round trip to the
+   * CLI per level of the graph. `held` is called once the start is registered (waits on the
+   * service now wait for this start); the answer comes once it is started, or refused.
+   */
+  private async startAfter(spec: ProcessSpec, after: Record<string, WaitCondition>, sock: net.Socket, held: () => void): Promise<Response> {
+    const existing = this.services.get(spec.name)
+    if (runsWith(existing, spec)) return { ok: true }
+    const unknown = Object.keys(after).find((n) => !this.services.has(n))
+    if (unknown) return { ok: false, error: `unknown service ${unknown}`, dependency: unknown }
+    const deps = Object.entries(after).map(([n, condition]): [Managed, WaitCondition] => [this.services.get(n)!, condition])
+    const m: Managed = existing ?? { spec, status: 'stopped', health: 'unknown', restarts: 0, consecutive: 0, adopted: false }
+    const previous = m.spec
+    existing?.held?.abort()
+    const hold = (m.held = new AbortController())
+    m.spec = spec
+    this.services.set(spec.name, m)
+    this.notify()
+    held()
+    // Called off by a stop, or by the client going away (Ctrl-C: what has not started stays so).
+    const r = await this.waits.until(deps, AbortSignal.any([hold.signal, closed(sock)]))
+    if (m.held !== hold) return { ok: false, error: 'called off' }
+    m.held = undefined
+    if (r === 'ok') {
+      this.start(spec)
+      return { ok: true }
+    }
+    // Not started: a service nothing ever ran is forgotten again, as if never asked for.
+    if (!existing) this.services.delete(spec.name)
+    else m.spec = previous
+    this.notify()
+    return r === 'aborted' ? { ok: false, error: 'called off' } : { ok: false, error: r.fail, dependency: r.name }
   }
 
   private spawn(m: Managed) {
@@ -236,6 +274,8 @@ export class Supervisor {
   /** Stops a service's whole process group: its stop signal, then SIGKILL after its timeout. */
   private stop(m: Managed): Promise<boolean> {
     if (m.stopping) return m.stopping
+    m.held?.abort()
+    m.held = undefined
     m.run?.abort()
     clearTimeout(m.restartTimer)
     m.restartAt = undefined
@@ -281,26 +321,6 @@ export class Supervisor {
       if (m.stopping === stopping) m.stopping = undefined
     })
     return stopping
-  }
-
-  private waitFor(m: Managed, condition: WaitCondition): Promise<Response> {
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined
-      const check = () => {
-        const r = evaluate(m, condition)
-        clearTimeout(timer)
-        if (r === 'pending') {
-          // Nothing announces that a run has stayed up long enough: look again when it has.
-          const left = settleLeft(lifecycleOf(m))
-          if (left > 0) timer = setTimeout(check, left + 5)
-          return
-        }
-        this.listeners.delete(check)
-        resolve(r === 'ok' ? { ok: true } : { ok: false, error: r.fail, service: this.views().find((v) => v.name === m.spec.name) })
-      }
-      this.listeners.add(check)
-      check()
-    })
   }
 
   private watchFiles(m: Managed) {
@@ -349,9 +369,14 @@ export class Supervisor {
   }
 
   private changed() {
-    for (const l of [...this.listeners]) l()
+    this.notify()
     // At once, not debounced: a supervisor killed right after a spawn must leave that pid on record.
     this.save()
+  }
+
+  /** Tells every wait to look again. */
+  private notify() {
+    this.waits.notify()
   }
 
   private save() {
@@ -372,27 +397,3 @@ export class Supervisor {
   }
 }
 
-/** The supervisor's side of the one condition code (plan/conditions.ts). */
-function evaluate(m: Managed, condition: WaitCondition): Verdict {
-  return evaluateCondition(condition, lifecycleOf(m))
-}
-
-/** A managed service in the terms conditions are decided on. */
-function lifecycleOf(m: Managed): Lifecycle {
-  // Waiting out a restart's backoff after an exit: a crash, unless it exited 0.
-  const restarting = !m.reloading && m.status === 'starting' && m.restartAt !== undefined
-  // Reloading after a watched change, or about to be spawned: not decided yet.
-  const between = m.reloading || (m.status === 'starting' && !m.child && !m.adopted && !restarting)
-  const upMs = m.startedAt && (m.status === 'running' || m.status === 'starting') ? Date.now() - Date.parse(m.startedAt) : undefined
-  return {
-    status: m.status,
-    health: m.health,
-    exitCode: m.exitCode,
-    hasProbe: m.spec.probe !== undefined,
-    failure: m.failure,
-    between,
-    restarting,
-    ...(upMs !== undefined ? { upMs } : {}),
-    settleMs: m.spec.settleMs ?? 0,
-  }
-}
