@@ -33,8 +33,22 @@ function normaliseDeps(svc: RawService): RawService {
   return { ...svc, depends_on: Object.fromEntries(svc.depends_on.map((d) => [d, 'started' as const])) }
 }
 
-/** The services of one environment: overrides merged, disabled ones dropped. */
-export function servicesIn(raw: RawConfig, envName: string): Record<string, RawService> {
+const merged = new WeakMap<RawConfig, Map<string, Readonly<Record<string, RawService>>>>()
+
+/**
+ * The services of one environment: overrides merged, disabled ones dropped. Computed once per
+ * file and environment (the checks and the resolver each ask for every environment), so the
+ * result is shared: read it, never change it.
+ */
+export function servicesIn(raw: RawConfig, envName: string): Readonly<Record<string, RawService>> {
+  let byEnv = merged.get(raw)
+  if (!byEnv) merged.set(raw, (byEnv = new Map()))
+  let services = byEnv.get(envName)
+  if (!services) byEnv.set(envName, (services = Object.freeze(mergeServices(raw, envName))))
+  return services
+}
+
+function mergeServices(raw: RawConfig, envName: string): Record<string, RawService> {
   const overrides = raw.environments?.[envName]?.services ?? {}
   const out: Record<string, RawService> = {}
   for (const [name, base] of entries(raw.services)) {
