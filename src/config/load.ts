@@ -2,7 +2,7 @@ import { InvalidConfigError, type Problem } from '../errors.js'
 import { semanticProblems } from './checks.js'
 import { environmentNames, selectEnvironment } from './environments.js'
 import { isRecord, type RawConfig } from './model.js'
-import { loadVariables, resolveProject } from './resolve.js'
+import { checkEnvironment, loadVariables, resolveProject } from './resolve.js'
 import type { Project } from './types.js'
 import { schemaProblems } from './schema.js'
 import { findConfigFile, locate, readSource, withData, type Source } from './source.js'
@@ -49,16 +49,18 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
   const semantic = semanticProblems({ source, raw, envName, envFromFlag: Boolean(opts.env || process.env.PULPO_ENV) })
   const interpolation: Problem[] = []
   const notes: Problem[] = []
-  // Interpolation is checked in every environment; `${VAR:?}` only where it will be used.
-  const envs = new Set([...environmentNames(raw), envName])
+  // Interpolation is checked in every environment; `${VAR:?}` only where it will be used. Only the
+  // selected one is resolved into a project; the others are checked against it.
   let project: Project | undefined
   if (!schema.length) {
-    for (const env of envs) {
+    const selected = resolveProject(source, raw, envName, { requireVariables: true })
+    project = selected.project
+    // In the file's order of environments, so problems on one line keep their order.
+    for (const env of new Set([...environmentNames(raw), envName])) {
       if (raw.environments && !raw.environments[env] && env !== envName) continue
-      const r = resolveProject(source, raw, env, { requireVariables: env === envName })
+      const r = env === envName ? selected : checkEnvironment(source, raw, env, project)
       interpolation.push(...r.problems)
       notes.push(...r.notes)
-      if (env === envName) project = r.project
     }
   }
   const problems = dedupe([...source.problems, ...schema, ...semantic, ...interpolation])

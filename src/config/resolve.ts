@@ -64,6 +64,21 @@ export function pythonOf(raw: RawConfig, dir: string): string {
 
 /** Resolves one environment of a validated file into a Project, and reports interpolation problems. */
 export function resolveProject(source: Source, raw: RawConfig, envName: string, opts: ResolveOptions = {}): { project: Project; problems: Problem[]; notes: Problem[] } {
+  return resolve_(source, raw, envName, opts) as { project: Project; problems: Problem[]; notes: Problem[] }
+}
+
+/**
+ * The interpolation problems and notes of an environment besides the selected one, which was
+ * resolved into `selected`: what resolving it would report, without building its services. A
+ * string of a service `selected` resolved interpolates the same in every environment unless it
+ * names a `${services.…}` (whose address depends on the environment), so it is not read again;
+ * `${VAR:?}` is required only where it is used. Its messages are masked with the secrets of both.
+ */
+export function checkEnvironment(source: Source, raw: RawConfig, envName: string, selected: Project): { problems: Problem[]; notes: Problem[] } {
+  return resolve_(source, raw, envName, { requireVariables: false }, selected)
+}
+
+function resolve_(source: Source, raw: RawConfig, envName: string, opts: ResolveOptions, selected?: Project): { project?: Project; problems: Problem[]; notes: Problem[] } {
   const dir = source.dir
   const mode = modeOf(raw, envName)
   const envDecl = raw.environments?.[envName]
@@ -131,9 +146,15 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     },
   }
 
-  /** Interpolates every string under `value`, reporting issues at their place in the file. */
+  /**
+   * Interpolates every string under `value`, reporting issues at their place in the file; what
+   * holds nothing to interpolate is returned as it is, not copied. `path` is where `value` is, and
+   * grows and shrinks as the walk goes: a copy is made only of what is kept.
+   */
   const walk = (value: unknown, path: (string | number)[]): unknown => {
     if (typeof value === 'string') {
+      // Nothing to interpolate and no `$NAME` to note: most strings of a big file.
+      if (!value.includes('$')) return value
       const key = String(path[path.length - 1] ?? '')
       // A message never quotes a secret: the whole value of a secret-looking key, a URL's password.
       const r = interpolate(value, { ...ctx, quote: quoteMasked(key) })
@@ -142,9 +163,50 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
       if (shell) notes.push({ file: source.file, ...at(source, path, shell.index), path: pointer(path), code: 'shell-variable', message: `$${shell.name} is replaced by pulpo (as in Compose), not by the command's shell`, hint: `write $$${shell.name} to let the shell expand it` })
       return r.value
     }
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]))
-    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]))
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined
+      for (let i = 0; i < value.length; i++) {
+        path.push(i)
+        const w = walk(value[i], path)
+        path.pop()
+        if (w !== value[i]) (out ??= [...value])[i] = w
+      }
+      return out ?? value
+    }
+    if (isRecord(value)) {
+      let out: Record<string, unknown> | undefined
+      for (const k of Object.keys(value)) {
+        path.push(k)
+        const w = walk(value[k], path)
+        path.pop()
+        // defineProperty: a key `__proto__` is data here, as in the file.
+        if (w !== value[k]) Object.defineProperty((out ??= { ...value }), k, { value: w, writable: true, enumerable: true, configurable: true })
+      }
+      return out ?? value
+    }
     return value
+  }
+
+  /**
+   * Checking another environment: the strings of `value` (a service the selected environment
+   * resolved) whose value can differ here, those naming a `${services.…}`; the rest was read there.
+   */
+  const walkReferences = (value: unknown, path: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      if (value.includes('${services.')) walk(value, path)
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i)
+        walkReferences(value[i], path)
+        path.pop()
+      }
+    } else if (isRecord(value)) {
+      for (const k of Object.keys(value)) {
+        path.push(k)
+        walkReferences(value[k], path)
+        path.pop()
+      }
+    }
   }
 
   const projectEnv = stringify({
@@ -152,14 +214,28 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     ...(walk(envDecl?.env ?? {}, ['environments', envName, 'env']) as object),
   })
   const services: Record<string, Service> = {}
+  if (selected) for (const [k, v] of Object.entries(projectEnv)) if (SECRET_NAME.test(k) && v) secrets.add(v)
   for (const name of Object.keys(merged)) {
-    const base = walk(raw.services![name], ['services', name]) as RawService
+    const resolvedThere = selected?.services[name] !== undefined
+    if (resolvedThere) walkReferences(raw.services![name], ['services', name])
+    const base = (resolvedThere ? raw.services![name] : walk(raw.services![name], ['services', name])) as RawService
     const override = envDecl?.services?.[name] ? (walk(envDecl.services[name], ['environments', envName, 'services', name]) as RawService) : undefined
     const svc = override ? deepMerge(withDepsMap(base), withDepsMap(override)) : base
     const envFiles = typeof svc.env_file === 'string' ? [svc.env_file] : svc.env_file ?? []
     const fileVars = readEnvFiles(envFiles, dir, (k) => vars[k])
     problems.push(...fileVars.problems)
-    services[name] = toService(name, svc, projectEnv, fileVars.vars, dir)
+    if (!selected) services[name] = toService(name, svc, projectEnv, fileVars.vars, dir)
+    else {
+      // The secrets its environment would hold mask this environment's messages, as if resolved.
+      const env = svc.env ?? {}
+      for (const [k, v] of Object.entries(fileVars.vars)) if (SECRET_NAME.test(k) && v && env[k] === undefined) secrets.add(v)
+      for (const k of Object.keys(env)) {
+        if (!SECRET_NAME.test(k)) continue
+        const fromBase = resolvedThere && override?.env?.[k] === undefined
+        const value = String(fromBase ? walk(env[k], ['services', name, 'env', k]) : env[k])
+        if (value) secrets.add(value)
+      }
+    }
     // `deploy` is for cluster modes: elsewhere it is a note, so one file can serve every environment.
     if (svc.deploy && (mode === 'local' || mode === 'docker')) {
       const where = override?.deploy ? ['environments', envName, 'services', name, 'deploy'] : ['services', name, 'deploy']
@@ -184,6 +260,7 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
   }
   for (const svc of Object.values(services)) for (const [k, v] of Object.entries(svc.env)) if (SECRET_NAME.test(k) && v) secrets.add(v)
   notes.push(...swarmNotes(source, merged, mode))
+  if (selected) for (const s of selected.secrets) secrets.add(s)
 
   const project: Project = {
     name: projectName(raw, dir),
@@ -208,7 +285,7 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
     secrets: [...secrets].sort((a, b) => b.length - a.length),
   }
   const masked = (p: Problem): Problem => ({ ...p, message: mask(p.message, project.secrets), ...(p.hint ? { hint: mask(p.hint, project.secrets) } : {}) })
-  return { project, problems: problems.map(masked), notes: notes.map(masked) }
+  return { ...(selected ? {} : { project }), problems: problems.map(masked), notes: notes.map(masked) }
 }
 
 /** A string command (or exec probe) runs in a shell, where `$NAME` was probably meant for it. */
