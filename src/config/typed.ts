@@ -67,20 +67,25 @@ export function interpolateTyped(source: Source, variable: (name: string) => str
       if (r.issues.length || (!requireVariables && typeof converted === 'string')) unchecked.add(pointer(path))
       return converted
     }
-    // Copy on write: a big file without such fields is not copied.
+    // Copy on write: a big file without such fields is not copied. `path` grows and shrinks as
+    // the walk goes (problems take a copy): no array per value of the file.
     if (Array.isArray(value)) {
       let out: unknown[] | undefined
-      value.forEach((v, i) => {
-        const w = walk(v, [...path, i])
-        if (w !== v) (out ??= [...value])[i] = w
-      })
+      for (let i = 0; i < value.length; i++) {
+        path.push(i)
+        const w = walk(value[i], path)
+        path.pop()
+        if (w !== value[i]) (out ??= [...value])[i] = w
+      }
       return out ?? value
     }
     if (isRecord(value)) {
       let out: Record<string, unknown> | undefined
-      for (const [k, v] of Object.entries(value)) {
-        const w = walk(v, [...path, k])
-        if (w !== v) (out ??= { ...value })[k] = w
+      for (const k of Object.keys(value)) {
+        path.push(k)
+        const w = walk(value[k], path)
+        path.pop()
+        if (w !== value[k]) (out ??= { ...value })[k] = w
       }
       return out ?? value
     }
