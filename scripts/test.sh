@@ -5,11 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
 
-# Node dependencies, exactly as locked. A node_modules that is a symlink (a git worktree sharing
-# another checkout's) is left alone: npm ci would empty the directory it points to.
-if [ ! -L node_modules ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
-  npm ci --no-audit --no-fund
-fi
+scripts/setup-node.sh
 
 # What keeps the code honest before anything runs: the types, and no import cycle in src/.
 npx tsc --noEmit
