@@ -93,6 +93,52 @@ services:
   }
 })
 
+describe('images that cannot be had', { skip: NO_ENGINE || false }, () => {
+  before(async () => {
+    await ensureBinary()
+    await buildImage(IMAGE, APP_DOCKERFILE)
+  })
+  after(() => removeImages(IMAGE))
+
+  for (const version of COMPOSE_VERSIONS) {
+    it(`each failed service's error is its own, and the others start (Compose ${version})`, async (t) => {
+      const project = projectName(`pull${version}`)
+      const env = { PULPO_COMPOSE: version }
+      // A registry address on loopback where nothing listens: the pulls fail here, at once.
+      const [nowhere, port] = await freePorts(2)
+      const dir = tempProject({
+        'pulpo.yaml': `version: 1
+project: ${project}
+mode: docker
+services:
+  first:
+    image: 127.0.0.1:${nowhere}/pulpo-missing/first:1
+  second:
+    image: 127.0.0.1:${nowhere}/pulpo-missing/second:2
+  fine:
+    image: ${IMAGE}
+    command: [python3, /app/server.py, fine]
+    port: ${port}
+    env: { PORT: "${port}" }
+`,
+      })
+      t.after(() => cleanup(dir, project, env))
+      const r = await pulpo(['up'], { cwd: dir, env })
+      assert.equal(r.exitCode, 1, show(r))
+      assertNoStackTrace(r)
+      // The block of each failure: from its ✖ line to the next one.
+      const blocks = Object.fromEntries(r.stderr.split(/\n(?=✖ )/).map((b) => [b.match(/^✖ (\w+):/)?.[1], b]))
+      for (const [mine, other] of [['first', 'second'], ['second', 'first']]) {
+        assert.ok(blocks[mine], `a failure of ${mine}:\n${show(r)}`)
+        assert.match(blocks[mine], new RegExp(`^✖ ${mine}: its image 127\\.0\\.0\\.1:${nowhere}/pulpo-missing/${mine}:\\d could not be pulled: .*connection refused`), show(r))
+        assert.doesNotMatch(blocks[mine], new RegExp(`pulpo-missing/${other}`), `${mine} reported with ${other}'s error:\n${show(r)}`)
+      }
+      assert.match(r.stdout + r.stderr, /✔ fine: (ready|running|started)/, show(r))
+      assert.equal((await byService(project)).fine.State.Status, 'running')
+    })
+  }
+})
+
 describe('Docker absent or stopped', () => {
   let dir = ''
   before(async () => {

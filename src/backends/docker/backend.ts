@@ -68,7 +68,7 @@ export class DockerBackend implements Backend {
     // One that cannot be created (an image that does not build) must not fail the others: each alone, to know which.
     for (const s of creating) {
       const one = await compose(project.name, file, ['up', '--no-start', '--no-deps', s], { env, signal })
-      if (one.failed) createErrors.set(s, lastLines(String(one.all ?? one.stderr), 3))
+      if (one.failed) createErrors.set(s, createError(project.services[s]?.image, String(one.all ?? one.stderr)))
     }
   }
 
@@ -189,4 +189,18 @@ export class DockerBackend implements Backend {
 
 function lastLines(text: string, n: number): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join('; ')
+}
+
+/**
+ * Why a container could not be created, in one sentence: an image that could not be pulled says
+ * which image and the daemon's reason (Compose v2 prints progress lines around it), else the
+ * output's last lines.
+ */
+export function createError(image: string | undefined, output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean)
+  const pulling = lines.findIndex((l) => /\bPulling\b|pull access denied|manifest unknown/i.test(l))
+  if (!image || pulling < 0) return lastLines(output, 3)
+  // v2: the daemon's answer; v1: the line after its "Pulling ..." line.
+  const reason = lines.filter((l) => /^Error response from daemon:|^ERROR:/.test(l)).pop() ?? lines.slice(pulling + 1).pop()
+  return `its image ${image} could not be pulled${reason ? `: ${reason.replace(/^(Error response from daemon|ERROR):\s*/, '')}` : ''}`
 }
