@@ -13,9 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+scripts/setup-node.sh
 npm run build
 # The venv runs `pulpo prefect run` on this machine (it starts the deployment's run and waits).
 scripts/setup-python.sh

@@ -11,9 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = --prod ]; then exec scripts/example-prod.sh; fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+scripts/setup-node.sh
 npm run build
 scripts/setup-python.sh
 eval "$(scripts/setup-mongodb.sh)"
