@@ -19,6 +19,13 @@ export interface Backend {
   prepare(project: Project, plan: Plan, signal?: AbortSignal): Promise<void>
 
   /**
+   * Optional: called by `up` as soon as it holds the project's lock, before the plan is made, to
+   * get under way what `prepare` will need without waiting for it (local: the supervisor, whose
+   * start then overlaps the planning). Its failure is `prepare`'s.
+   */
+  warm?(project: Project): void
+
+  /**
    * Stops one service (its dependents, if stopping too, are already stopped). `remove`: it is gone
    * from the configuration, forget it (its container, its state); else it is started again next.
    */

@@ -19,6 +19,7 @@ export default class Up extends PulpoCommand {
     const { flags, argv } = await this.parse(Up)
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const [{ applyPlan, failed, renderFailures }, { backendFor }, { applyDatamodels }, { planFor }, { ensureCompiled }, { mask, maskData }, { writeRecord }, { securePulpoDir }, { ServiceProgress }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../compile/index.js'), import('../util/mask.js'), import('../project/record.js'), import('../project/paths.js'), import('../render/progress.js')])
+    const { checkServiceNames } = await import('../project/services.js')
     const { ensureDatabases } = await import('../app/databases.js')
     const { planJson } = await import('../render/plan.js')
     const { project, previous } = await this.loadTarget(flags, 'up')
@@ -44,6 +45,10 @@ export default class Up extends PulpoCommand {
       securePulpoDir(project.dir)
       // A runner of the compiled flows serves what run_cache/ holds: bring it up to date first.
       if (Object.values(project.services).some((s) => s.kind === 'prefect-serve')) ensureCompiled(project)
+      // What the backend will need (the local supervisor) starts while the plan is made, once the
+      // names asked for are known to be services (an up that fails leaves nothing behind).
+      checkServiceNames(project, argv as string[])
+      backend.warm?.(project)
       const { plan } = await planFor(project, backend, { only: argv as string[], datamodels: 'ensure' })
       const datamodels: { applied: string[]; warnings: string[] } = { applied: [], warnings: [] }
       // A database's datamodels are applied once it is ready and before anything that waits for it to be healthy starts.

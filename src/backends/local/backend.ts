@@ -21,6 +21,9 @@ export const FAILURE_LOG_LINES = 20
 
 /** Services as supervised local processes. */
 export class LocalBackend implements Backend {
+  /** The supervisor on its way since `warm`. */
+  private supervisor?: Promise<void>
+
   async observe(project: Project) {
     const dirs = stateDirOf(project)
     const o = await observe(dirs)
@@ -28,12 +31,26 @@ export class LocalBackend implements Backend {
     return { actual: o.services.map((v) => toActual(v)), notes }
   }
 
+  warm(project: Project) {
+    const dirs = stateDirOf(project)
+    // Only when every service can run here (as prepare checks those of the plan): an up that
+    // fails before it starts anything leaves no supervisor behind.
+    try {
+      for (const s of Object.values(project.services)) processSpec(s, project, dirs)
+    } catch {
+      return
+    }
+    this.supervisor = ensureSupervisor(dirs)
+    // Awaited (and its failure reported) by prepare.
+    this.supervisor.catch(() => {})
+  }
+
   async prepare(project: Project, plan: Plan) {
     // Every spec is made first: a service that cannot run here (no command, no mongod) fails the
     // whole plan before anything is stopped.
     for (const step of plan.steps) if (starts(step)) processSpec(project.services[step.service], project, stateDirOf(project))
     const dirs = stateDirOf(project)
-    await ensureSupervisor(dirs)
+    await (this.supervisor ?? ensureSupervisor(dirs))
     // A supervisor that adopted services from the state file knows them without their environment.
     const left = plan.steps.filter((s) => s.action === 'noop' && project.services[s.service])
     if (left.length) await request(dirs, { op: 'refresh', specs: left.map((s) => processSpec(project.services[s.service], project, dirs)) })

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process'
+import { spawn, type StdioOptions } from 'node:child_process'
 import { openSync, closeSync } from 'node:fs'
 import net from 'node:net'
+import type { Readable } from 'node:stream'
 import { PulpoError } from '../../errors.js'
 import { privateDir, type StateDir } from '../../project/paths.js'
 import type { Request, Response } from './protocol.js'
@@ -53,18 +54,31 @@ export function selfCommand(): string[] {
   return [process.execPath, ...process.execArgv, script]
 }
 
+/** The descriptor on which a supervisor that `up` starts says that it listens (serve.ts). */
+const READY_FD = 3
+
 /** Connects to the project's supervisor, starting one (detached, surviving this CLI) if none answers. */
 export async function ensureSupervisor(dirs: StateDir): Promise<void> {
   if ((await request(dirs, { op: 'status' }))?.ok) return
   privateDir(dirs.root)
   const [file, ...args] = selfCommand()
   const log = openSync(dirs.supervisorLog, 'a', 0o600)
-  const child = spawn(file, [...args, 'supervise', '--dir', dirs.projectDir, '--project', dirs.project], { detached: true, stdio: ['ignore', log, log], cwd: dirs.projectDir, env: { ...process.env, PULPO_SUPERVISOR: '1' } })
+  const stdio: StdioOptions = ['ignore', log, log, 'pipe']
+  const child = spawn(file, [...args, 'supervise', '--dir', dirs.projectDir, '--project', dirs.project], { detached: true, stdio, cwd: dirs.projectDir, env: { ...process.env, PULPO_SUPERVISOR: '1', PULPO_SUPERVISOR_READY_FD: String(READY_FD) } })
   closeSync(log)
   child.unref()
   const deadline = Date.now() + 15_000
-  // Asking a socket nobody listens on yet costs microseconds: ask often, so up waits no longer
-  // than it must for the supervisor (a longer backoff added ~50 ms on average).
+  // It says when it listens (or the pipe closes as it exits): polling for it instead made up wait
+  // up to a poll's interval longer than it must.
+  const ready = child.stdio[READY_FD] as Readable | null
+  if (ready) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, deadline - Date.now())
+      for (const event of ['data', 'close', 'error']) ready.once(event, () => (clearTimeout(timer), resolve()))
+    })
+    ready.destroy()
+  }
+  // Then it answers; should it not yet, asking a socket nobody listens on costs microseconds.
   for (let wait = 10; Date.now() < deadline; wait = Math.min(wait * 2, 20)) {
     if ((await request(dirs, { op: 'status' }))?.ok) return
     if (child.exitCode !== null) break

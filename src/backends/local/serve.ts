@@ -1,3 +1,4 @@
+import { closeSync, writeSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 /**
@@ -23,6 +24,18 @@ export function superviseArgs(argv: readonly string[]): { dir: string; project: 
 export async function supervise(dir: string, project: string): Promise<never> {
   const [{ StateDir }, { Supervisor }] = await Promise.all([import('../../project/paths.js'), import('./supervisor.js')])
   await new Supervisor(new StateDir(resolve(dir), project)).serve()
+  // Tell the `pulpo up` that started it that it listens (client.ts), and let go of the pipe
+  // before any service is started, so that none inherits it.
+  const fd = Number(process.env.PULPO_SUPERVISOR_READY_FD)
+  delete process.env.PULPO_SUPERVISOR_READY_FD
+  if (fd > 2) {
+    try {
+      writeSync(fd, 'listening\n')
+      closeSync(fd)
+    } catch {
+      // Not started by `up` after all: nobody to tell.
+    }
+  }
   // Serve until shut down: the server keeps the event loop alive.
   return new Promise<never>(() => {})
 }

@@ -31,6 +31,7 @@ const ADOPTED_POLL_MS = 250
 export class Supervisor {
   private services = new Map<string, Managed>()
   private waits = new Waits()
+  private saving = false
   private server?: net.Server
 
   constructor(private dirs: StateDir) {}
@@ -110,10 +111,9 @@ export class Supervisor {
   }
 
   /**
-   * Starts a service once each service in `after` meets its condition, decided here as `wait`
-   * decides it: a dependent starts the moment its dependencies are ready, with no round trip to the
-   * CLI per level of the graph. `held` is called once the start is registered (waits on the
-   * service now wait for this start); the answer comes once it is started, or refused.
+   * Starts a service once each service in `after` meets its condition (decided as `wait` decides
+   * it), with no round trip to the CLI per level of the graph. `held` once it is registered (waits
+   * on it now wait for this start); the answer once it is started, or refused.
    */
   private async startAfter(spec: ProcessSpec, after: Record<string, WaitCondition>, sock: net.Socket, held: () => void): Promise<Response> {
     const existing = this.services.get(spec.name)
@@ -127,7 +127,7 @@ export class Supervisor {
     const hold = (m.held = new AbortController())
     m.spec = spec
     this.services.set(spec.name, m)
-    this.notify()
+    this.waits.notify()
     held()
     // Called off by a stop, or by the client going away (Ctrl-C: what has not started stays so).
     const r = await this.waits.until(deps, AbortSignal.any([hold.signal, closed(sock)]))
@@ -140,7 +140,7 @@ export class Supervisor {
     // Not started: a service nothing ever ran is forgotten again, as if never asked for.
     if (!existing) this.services.delete(spec.name)
     else m.spec = previous
-    this.notify()
+    this.waits.notify()
     return r === 'aborted' ? { ok: false, error: 'called off' } : { ok: false, error: r.fail, dependency: r.name }
   }
 
@@ -369,14 +369,16 @@ export class Supervisor {
   }
 
   private changed() {
-    this.notify()
-    // At once, not debounced: a supervisor killed right after a spawn must leave that pid on record.
-    this.save()
-  }
-
-  /** Tells every wait to look again. */
-  private notify() {
     this.waits.notify()
+    // In this turn of the event loop, not debounced: a supervisor killed right after a spawn must
+    // leave that pid on record. Once for what a change sets going at once (the spawns of held
+    // dependents, which come before it), instead of a write of the whole state for each.
+    if (this.saving) return
+    this.saving = true
+    queueMicrotask(() => {
+      this.saving = false
+      this.save()
+    })
   }
 
   private save() {
@@ -396,4 +398,3 @@ export class Supervisor {
     process.exit(0)
   }
 }
-
