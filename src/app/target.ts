@@ -9,7 +9,7 @@ import { stateDirOf } from '../project/paths.js'
 import { count } from '../util/plural.js'
 
 /** Commands that act on what runs; `status` and `down` may act on it from the record alone. */
-export type TargetCommand = 'up' | 'down' | 'restart' | 'status' | 'plan' | 'logs'
+export type TargetCommand = 'up' | 'down' | 'restart' | 'status' | 'plan' | 'logs' | 'prefect'
 
 export interface Target {
   project: Project

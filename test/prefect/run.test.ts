@@ -12,7 +12,8 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { appendFileSync, existsSync } from 'node:fs'
+import { freePorts } from '../cli/helpers.js'
 import { assertNoStackTrace, assertOverlap, assertRunShape, assertVenv, ensureBinary, PrefectProject, show, UUID, type ApiFlowRun } from './helpers.js'
 
 let p: PrefectProject
@@ -29,6 +30,22 @@ after(async () => {
 }, { timeout: 120_000 })
 
 const T = { timeout: 180_000 }
+
+describe('pulpo prefect run: which Prefect server', () => {
+  test('without -e it runs on the server of the environment `pulpo up` applied, not the file default', T, async (t) => {
+    const q = await PrefectProject.copy('pipeline')
+    t.after(() => q.cleanup())
+    const [other] = await freePorts(1)
+    // The environment's own variables reach the flow run (whoami returns PULPO_SERVICE as it sees it).
+    appendFileSync(q.path('pulpo.yaml'), `\nenvironments:\n  dev: { mode: local }\n  other:\n    env: { PULPO_SERVICE: from-other }\n    services:\n      prefect: { port: ${other} }\n`)
+    const up = await q.run(['up', '-e', 'other', 'prefect'])
+    assert.equal(up.exitCode, 0, show(up))
+    const { out } = await q.flow(['whoami'])
+    assert.equal(out.api_url, `http://127.0.0.1:${other}/api`)
+    assert.equal(out.state, 'COMPLETED')
+    assert.equal((out.result as { service: string }).service, 'from-other')
+  })
+})
 
 describe('pulpo prefect run: names, output, the contract', () => {
   test("runs on the project's Prefect server and says so; the result on stdout, the operation's prints too", T, async () => {

@@ -19,7 +19,8 @@ export default class PrefectDeploy extends PulpoCommand {
       import('../../errors.js'),
       import('../../prefect/run.js'),
     ])
-    const project = await this.loadProject(flags)
+    // The Prefect server of what runs: the environment `pulpo up` applied, unless -e says otherwise.
+    const { project } = await this.loadTarget(flags, 'prefect')
     const all = compileProject(project).flows
     const flows = (argv as string[]).length ? (argv as string[]).map((n) => findFlow(all, n)) : all
     if (!flows.length) throw new PulpoError('no-flows', 'pulpo.yaml declares no operations: there is nothing to deploy')

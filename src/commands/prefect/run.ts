@@ -23,7 +23,8 @@ export default class PrefectRun extends PulpoCommand {
       import('../../prefect/run.js'),
     ])
     const { PulpoError } = await import('../../errors.js')
-    const project = await this.loadProject(flags)
+    // The Prefect server of what runs: the environment `pulpo up` applied, unless -e says otherwise.
+    const { project } = await this.loadTarget(flags, 'prefect')
     const flow = findFlow(compileProject(project).flows, args.flow)
     const params = flowParameters(flow, flags.params, flags.param)
     const apiUrl = await prefectApiUrl(project, backendFor(project))
