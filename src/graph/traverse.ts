@@ -49,7 +49,9 @@ export async function walk(opts: WalkOptions): Promise<Map<string, Outcome>> {
       // Why a dependency stopped this node, in the words of its outcome when it has one.
       const blocked = (dep: string, error: unknown) => {
         const o = outcomes.get(dep)
-        return new Skip(dep, o?.status === 'failed' || o?.status === 'skipped' ? `${dep} ${o.status === 'failed' ? 'failed' : 'was not started'}` : `${dep}: ${(error as Error)?.message ?? error}`)
+        // A dependency that failed because the walk was called off was interrupted, not broken.
+        const why = o?.status === 'failed' ? (opts.signal?.aborted ? 'was interrupted' : 'failed') : o?.status === 'skipped' ? 'was not started' : undefined
+        return new Skip(dep, why ? `${dep} ${why}` : `${dep}: ${(error as Error)?.message ?? error}`)
       }
       const waits = edges.get(node)!.map(async (dep) => {
         const visited = run(dep)
