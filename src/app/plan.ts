@@ -3,18 +3,16 @@ import type { Project } from '../config/types.js'
 import { desiredOf as desiredServices } from '../plan/desired.js'
 import type { Actual, Desired, Plan, ResourceStep } from '../plan/plan.js'
 import { modelSpecs } from '../mongo/models.js'
-import { composeServices } from '../backends/docker/compose-file.js'
 import { databaseSteps, observeDatabases, type DatabaseView, type PostgresServerView } from './databases.js'
 import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
 import { checkServiceNames } from '../project/services.js'
-import { deployedImages } from '../backends/swarm/backend.js'
-import { swarmFingerprint } from '../compile/stack.js'
 import { hashOf } from '../plan/hash.js'
 
-/** The desired state of every service of the project's environment. */
-export function desiredOf(project: Project): Desired[] {
+/** The desired state of every service of the project's environment (what a mode needs is loaded for it). */
+export async function desiredOf(project: Project): Promise<Desired[]> {
   if (project.mode === 'swarm') {
+    const [{ deployedImages }, { swarmFingerprint }] = await Promise.all([import('../backends/swarm/backend.js'), import('../compile/stack.js')])
     // A swarm service is also the image it deploys: a new `pulpo build --push` is an update.
     const images = deployedImages(project, false)
     return desiredServices(project).map((d) => {
@@ -22,7 +20,8 @@ export function desiredOf(project: Project): Desired[] {
       return { ...d, fingerprint, hash: hashOf(fingerprint) }
     })
   }
-  return desiredServices(project, project.mode === 'docker' && project.composeFile ? composeServices(project.composeFile) : undefined)
+  const external = project.mode === 'docker' && project.composeFile ? (await import('../backends/docker/compose-file.js')).composeServices(project.composeFile) : undefined
+  return desiredServices(project, external)
 }
 
 /** The plan of services, and of the datamodels and postgres databases in the servers that run. */
@@ -55,7 +54,7 @@ export async function planFor(
     project: project.name,
     environment: project.environment,
     mode: project.mode,
-    desired: desiredOf(project),
+    desired: await desiredOf(project),
     actual,
     ...(project.disabled?.length ? { disabled: project.disabled } : {}),
     ...(opts.only?.length ? { only: opts.only } : {}),

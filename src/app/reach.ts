@@ -1,5 +1,4 @@
 import type { Project } from '../config/types.js'
-import { swarmAddress } from '../backends/swarm/reach.js'
 import { KINDS } from '../kinds/kinds.js'
 import { hostOf } from '../probes/probe.js'
 
@@ -12,5 +11,7 @@ export async function reach(project: Project, service: string): Promise<{ host: 
   const s = project.services[service]
   const port = s.port ?? KINDS[s.kind].defaultPort!
   if (project.mode !== 'swarm') return { host: hostOf(project), port }
+  // Loaded only here: the swarm driver (the Docker CLI through execa) is a good part of a start-up.
+  const { swarmAddress } = await import('../backends/swarm/reach.js')
   return { host: (await swarmAddress(project, service)) ?? hostOf(project), port: typeof s.publish === 'number' ? s.publish : port }
 }

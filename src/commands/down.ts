@@ -14,7 +14,7 @@ export default class Down extends PulpoCommand {
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const [{ failed, renderFailures }, { backendFor }, { checkServiceNames }, { ServiceProgress }, { maskData }, { forgetRecord }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../project/services.js'), import('../render/progress.js'), import('../util/mask.js'), import('../project/record.js')])
     const { project } = await this.loadTarget(flags, 'down')
-    const backend = backendFor(project)
+    const backend = await backendFor(project)
     const json = this.jsonEnabled()
     return this.locked(project, 'down', async () => {
       const names = argv as string[]

@@ -21,13 +21,13 @@ export default class Logs extends PulpoCommand {
     const tail = flags.tail === 'all' ? Infinity : Number(flags.tail)
     const { project } = await this.loadTarget(flags, 'logs')
     // A compose file of the user's has services pulpo.yaml does not name.
-    checkServiceNames(project, argv as string[], desiredOf(project).map((d) => d.name))
+    checkServiceNames(project, argv as string[], (await desiredOf(project)).map((d) => d.name))
     const abort = new AbortController()
     const stop = () => abort.abort()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     try {
-      await backendFor(project).logs(project, argv as string[], { follow: flags.follow, tail, signal: abort.signal, write: (l) => process.stdout.write(mask(l, project.secrets) + '\n') })
+      await (await backendFor(project)).logs(project, argv as string[], { follow: flags.follow, tail, signal: abort.signal, write: (l) => process.stdout.write(mask(l, project.secrets) + '\n') })
     } finally {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)

@@ -18,7 +18,7 @@ export default class PlanCommand extends PulpoCommand {
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const [{ backendFor }, { planFor }, { planJson, renderPlan }] = await Promise.all([import('../app/backends.js'), import('../app/plan.js'), import('../render/plan.js')])
     const { project } = await this.loadTarget(flags, 'plan')
-    const { plan, notes } = await planFor(project, backendFor(project), { only: argv as string[], prune: flags['prune-indexes'] })
+    const { plan, notes } = await planFor(project, await backendFor(project), { only: argv as string[], prune: flags['prune-indexes'] })
     const changes = plan.summary.create + plan.summary.update + plan.summary.delete + plan.resources.filter((r) => r.action !== 'noop').length
     if (flags['detailed-exitcode'] && changes) process.exitCode = 2
     if (this.jsonEnabled()) return { ...planJson(plan), notes }

@@ -16,7 +16,7 @@ export default class Restart extends PulpoCommand {
     const { project } = await this.loadTarget(flags, 'restart')
     const names = (argv as string[]).length ? (argv as string[]) : Object.keys(project.services)
     checkServiceNames(project, names)
-    const backend = backendFor(project)
+    const backend = await backendFor(project)
     const json = this.jsonEnabled()
     return this.locked(project, 'restart', async (signal) => {
       const { plan } = await planFor(project, backend, { only: names, restart: names, datamodels: 'none' })

@@ -13,7 +13,8 @@ export default class Status extends PulpoCommand {
     const target = await this.loadTarget(flags, 'status')
     const { project } = target
     // From the record alone there is no desired state to compare with: what runs is shown as it is.
-    const observed = project.fromRecord ? { ...(await backendFor(project).observe(project)), servers: [], postgres: [], plan: recordedPlan(project) } : await planFor(project, backendFor(project))
+    const backend = await backendFor(project)
+    const observed = project.fromRecord ? { ...(await backend.observe(project)), servers: [], postgres: [], plan: recordedPlan(project) } : await planFor(project, backend)
     const { plan, actual, servers, postgres } = observed
     const notes = [...target.notes, ...observed.notes]
     // Jobs: what something waits for to complete; one that exited 0 is done, not down.

@@ -18,18 +18,18 @@ export default class Up extends PulpoCommand {
   async run() {
     const { flags, argv } = await this.parse(Up)
     // Loaded here, not at the top: every command module is evaluated at start-up.
-    const [{ applyPlan, failed, renderFailures }, { backendFor }, { applyDatamodels }, { planFor }, { ensureCompiled }, { mask, maskData }, { writeRecord }, { securePulpoDir }, { ServiceProgress }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../compile/index.js'), import('../util/mask.js'), import('../project/record.js'), import('../project/paths.js'), import('../render/progress.js')])
+    const [{ applyPlan, failed, renderFailures }, { backendFor }, { applyDatamodels }, { planFor }, { mask, maskData }, { writeRecord }, { securePulpoDir }, { ServiceProgress }] = await Promise.all([import('../app/apply.js'), import('../app/backends.js'), import('../app/datamodels.js'), import('../app/plan.js'), import('../util/mask.js'), import('../project/record.js'), import('../project/paths.js'), import('../render/progress.js')])
     const { checkServiceNames } = await import('../project/services.js')
     const { ensureDatabases } = await import('../app/databases.js')
     const { planJson } = await import('../render/plan.js')
     const { project, previous } = await this.loadTarget(flags, 'up')
-    const backend = backendFor(project)
+    const backend = await backendFor(project)
     const json = this.jsonEnabled()
     return this.locked(project, 'up', async (signal) => {
       const prune = flags['prune-indexes']
       // Switching to an environment of another mode: the other backend's services stop first.
       if (previous && previous.mode !== project.mode) {
-        const old = backendFor(previous)
+        const old = await backendFor(previous)
         const shown = (await old.observe(previous)).actual.filter((a) => a.state === 'running' || a.state === 'starting').map((a) => a.name)
         const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped' })
         const stopped = await old.down(previous, [], { progress, volumes: false })
@@ -44,7 +44,7 @@ export default class Up extends PulpoCommand {
       writeRecord(project)
       securePulpoDir(project.dir)
       // A runner of the compiled flows serves what run_cache/ holds: bring it up to date first.
-      if (Object.values(project.services).some((s) => s.kind === 'prefect-serve')) ensureCompiled(project)
+      if (Object.values(project.services).some((s) => s.kind === 'prefect-serve')) (await import('../compile/index.js')).ensureCompiled(project)
       // What the backend will need (the local supervisor) starts while the plan is made, once the
       // names asked for are known to be services (an up that fails leaves nothing behind).
       checkServiceNames(project, argv as string[])

@@ -24,7 +24,7 @@ export default class PrefectDeploy extends PulpoCommand {
     const all = compileProject(project).flows
     const flows = (argv as string[]).length ? (argv as string[]).map((n) => findFlow(all, n)) : all
     if (!flows.length) throw new PulpoError('no-flows', 'pulpo.yaml declares no operations: there is nothing to deploy')
-    const apiUrl = await prefectApiUrl(project, backendFor(project))
+    const apiUrl = await prefectApiUrl(project, await backendFor(project))
     if (!apiUrl) throw new PulpoError('prefect-down', "the project's Prefect server is not running", { hints: ['start it with `pulpo up` (a service of kind: prefect)'] })
     const deployed = await deployFlows(project, flows, apiUrl)
     const runner = Object.values(project.services).find((s) => s.kind === 'prefect-serve')

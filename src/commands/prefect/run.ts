@@ -27,7 +27,7 @@ export default class PrefectRun extends PulpoCommand {
     const { project } = await this.loadTarget(flags, 'prefect')
     const flow = findFlow(compileProject(project).flows, args.flow)
     const params = flowParameters(flow, flags.params, flags.param)
-    const apiUrl = await prefectApiUrl(project, backendFor(project))
+    const apiUrl = await prefectApiUrl(project, await backendFor(project))
     if (flags.deployment && !apiUrl) throw new PulpoError('prefect-down', "--deployment runs through the project's Prefect server, which is not running", { hints: ['start it with `pulpo up`'] })
     const json = this.jsonEnabled()
     if (!json) this.logToStderr(chalk.dim(`running ${flow.name}${flags.deployment ? ' (its deployment)' : ''} ${apiUrl ? `on the project's Prefect server (${apiUrl})` : "in Prefect's ephemeral mode (the project's Prefect server is not up)"}`))
