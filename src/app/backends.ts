@@ -1,3 +1,4 @@
+import { basename, relative, resolve } from 'node:path'
 import type { Backend } from '../backends/backend.js'
 import type { Project } from '../config/types.js'
 import { PulpoError } from '../errors.js'
@@ -22,7 +23,13 @@ export async function backendFor(project: Project): Promise<Backend> {
 async function exportOnly(project: Project): Promise<PulpoError> {
   const env = project.environment
   const { kubernetesCommands } = await import('../compile/kubernetes.js')
+  // Commands to paste where the user is: the file named when pulpo would not find it by itself,
+  // the manifests' directory as seen from here.
+  const file = resolve(project.file)
+  const config = basename(file) === 'pulpo.yaml' ? '' : ` -c ${relative(process.cwd(), file)}`
+  const here = relative(process.cwd(), project.dir)
+  const commands = kubernetesCommands(project).map((c) => (here ? c.replace(/^kubectl apply -k /, `kubectl apply -k ${here}/`) : c))
   return new PulpoError('export-only', `environment '${env}' is export-only (mode: kubernetes): pulpo writes its manifests and does not deploy them`, {
-    hints: [`pulpo compile -e ${env}   # writes the manifests`, ...kubernetesCommands(project)],
+    hints: [`pulpo compile -e ${env}${config}   # writes the manifests`, ...commands],
   })
 }

@@ -8,7 +8,7 @@
  */
 import { before, after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
@@ -127,4 +127,14 @@ describe('kubernetes export (kubeconform against the official schemas, kubectl k
       assert.match(r.stderr, /kubectl rollout status -n jobs statefulset\/db/)
     })
   }
+
+  it('the export-only hints name the file given with -c and the manifests as seen from the working directory', async () => {
+    const sub = join(example, 'sub')
+    mkdirSync(sub, { recursive: true })
+    copyFileSync(join(example, 'pulpo.yaml'), join(example, 'other.yaml'))
+    const r = await pulpo(['up', '-e', 'k8s', '-c', '../other.yaml'], { cwd: sub })
+    assert.equal(r.exitCode, 1, show(r))
+    assert.match(r.stderr, /pulpo compile -e k8s -c \.\.\/other\.yaml/)
+    assert.match(r.stderr, /kubectl apply -k \.\.\/run_cache\/kubernetes\/k8s/)
+  })
 })
