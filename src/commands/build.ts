@@ -4,7 +4,7 @@ import { configFlags, PulpoCommand } from '../base.js'
 
 export default class Build extends PulpoCommand {
   static summary = 'Build the images of services with build:, tagged by content; --push sends them to the registry'
-  static description = 'Images are tagged <registry>/<project>-<service>:<content hash> (the build context as .dockerignore leaves it, the Dockerfile and the args), so unchanged content is neither rebuilt nor pushed again. Uses the environment\'s docker_host (else DOCKER_HOST); what was built is recorded in .pulpo/images.json.'
+  static description = 'Images are tagged <registry>/<project>-<service>:<content hash> (the build context as .dockerignore leaves it, the Dockerfile and the args), so unchanged content is neither rebuilt nor pushed again. Uses the environment\'s docker_host (else DOCKER_HOST); what was built is recorded in .pulpo/<project>/images.json.'
   static examples = ['<%= config.bin %> build', '<%= config.bin %> build api --push', '<%= config.bin %> build --push --env prod']
   static strict = false
   static args = { services: Args.string({ description: 'services to build (default: every service with build:)' }) }

@@ -50,7 +50,7 @@ export function kubernetesImages(project: Project): { images: Record<string, str
   const images: Record<string, string> = {}
   const warnings: string[] = []
   if (project.mode !== 'kubernetes' && project.mode !== 'swarm') return { images, warnings }
-  const recorded = recordedImages(project.dir, project.environment)
+  const recorded = recordedImages(project.dir, project.name, project.environment)
   for (const name of Object.keys(project.services).sort()) {
     if (!project.services[name].build) continue
     const tag = imageTag(project, name)

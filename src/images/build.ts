@@ -87,7 +87,7 @@ export async function buildImage(project: Project, service: string, tag: { image
   return { ...base, built, pushed: true, ...(p.digest ? { digest: p.digest } : {}), status: 'done' }
 }
 
-/** Records what was built for the environment in .pulpo/images.json (for the cluster backends). */
+/** Records what was built for the environment in .pulpo/<project>/images.json (for the cluster backends). */
 export function recordResults(project: Project, results: ImageResult[]): void {
   const images: Record<string, ImageRecord> = {}
   for (const r of results) {
@@ -95,7 +95,7 @@ export function recordResults(project: Project, results: ImageResult[]): void {
     const pinned = r.digest && project.registry ? `${project.registry.replace(/\/+$/, '')}/${parseRef(r.image).repository}@${r.digest}` : undefined
     images[r.service] = { image: r.image, hash: r.hash, ...(r.digest ? { digest: r.digest } : {}), ...(pinned ? { pinned } : {}) }
   }
-  if (Object.keys(images).length) recordImages(project.dir, project.environment, images)
+  if (Object.keys(images).length) recordImages(project.dir, project.name, project.environment, images)
 }
 
 /** Checks what `--push` needs before any work: a registry to push to. */

@@ -9,7 +9,7 @@ export { recordedImages, type ImageRecord } from './record.js'
 /**
  * `pulpo build`: the images of the chosen services (default: all with `build:`), tagged by content,
  * built only when neither the daemon nor (with `push`) the registry has that content, pushed with
- * `push`, and recorded in .pulpo/images.json. Talks to the environment's `docker_host`.
+ * `push`, and recorded in .pulpo/<project>/images.json. Talks to the environment's `docker_host`.
  */
 export async function buildProject(project: Project, opts: { services?: string[]; push: boolean; silent: boolean; signal?: AbortSignal }): Promise<ImageResult[]> {
   const services = servicesToBuild(project, opts.services)

@@ -74,7 +74,7 @@ describe('pulpo build', () => {
     assert.match(api.image, new RegExp(`^${s.registry.replace(/\./g, '\\.')}/${name}-api:[0-9a-f]{12}$`))
     assert.deepEqual([api.built, api.pushed, api.status], [true, true, 'done'])
     assert.equal(await registryDigest(api.image), api.digest, 'the registry holds what pulpo reports')
-    const recorded = JSON.parse(readFileSync(join(dir, '.pulpo', 'images.json'), 'utf8')).prod.api
+    const recorded = JSON.parse(readFileSync(join(dir, '.pulpo', name, 'images.json'), 'utf8')).prod.api
     assert.equal(recorded.pinned, `${s.registry}/${name}-api@${api.digest}`)
     // A node that never saw the image pulls it by digest from the registry.
     await dockerOn(s.nodes[2], 'pull', recorded.pinned)
