@@ -141,11 +141,11 @@ const checkProbes: Check = (ctx) => {
   for (const [path, svc] of sites) {
     if (!isRecord(svc) || !isRecord(svc.ready)) continue
     const kinds = PROBE_KINDS.filter((k) => svc.ready[k] !== undefined && svc.ready[k] !== false)
-    if (kinds.length > 1) out.push(problem(ctx, 'probe', [...path, 'ready'], `ready has more than one probe: ${kinds.join(', ')}`, 'keep exactly one of http, tcp, exec, log, mongodb'))
+    if (kinds.length > 1) out.push(problem(ctx, 'probe', [...path, 'ready'], `ready has more than one probe: ${kinds.join(', ')}`, 'keep exactly one of http, tcp, exec, log, mongodb, postgres'))
     // A built-in kind has its own probe: `ready` may then only tune interval and timeout.
     // `ready: { settle: 3s }` alone is fine: no probe, only how long the service must stay up.
     const settleOnly = Object.keys(svc.ready).every((k) => k === 'settle') && svc.ready.settle !== undefined
-    if (kinds.length === 0 && !settleOnly && path[0] === 'services' && !KINDS_WITH_PROBE.has(svc.kind ?? 'process')) out.push(problem(ctx, 'probe', [...path, 'ready'], 'ready names no probe', 'add one of http, tcp, exec, log, mongodb'))
+    if (kinds.length === 0 && !settleOnly && path[0] === 'services' && !KINDS_WITH_PROBE.has(svc.kind ?? 'process')) out.push(problem(ctx, 'probe', [...path, 'ready'], 'ready names no probe', 'add one of http, tcp, exec, log, mongodb, postgres'))
     if ((svc.ready.http !== undefined || svc.ready.tcp === true) && svc.port === undefined && path[0] === 'services')
       out.push(problem(ctx, 'probe', [...path, 'ready'], `the ${svc.ready.http !== undefined ? 'http' : 'tcp'} probe needs the service's port`, 'add port: to the service'))
     if (typeof svc.ready.log === 'string') {
