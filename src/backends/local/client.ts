@@ -1,5 +1,5 @@
 import { spawn, type StdioOptions } from 'node:child_process'
-import { openSync, closeSync } from 'node:fs'
+import { closeSync, existsSync, openSync } from 'node:fs'
 import net from 'node:net'
 import type { Readable } from 'node:stream'
 import { PulpoError } from '../../errors.js'
@@ -59,7 +59,8 @@ const READY_FD = 3
 
 /** Connects to the project's supervisor, starting one (detached, surviving this CLI) if none answers. */
 export async function ensureSupervisor(dirs: StateDir): Promise<void> {
-  if ((await request(dirs, { op: 'status' }))?.ok) return
+  // Without its socket there is no supervisor to ask: start one at once.
+  if (existsSync(dirs.socket) && (await request(dirs, { op: 'status' }))?.ok) return
   privateDir(dirs.root)
   const [file, ...args] = selfCommand()
   const log = openSync(dirs.supervisorLog, 'a', 0o600)
