@@ -6,13 +6,13 @@ import { didYouMean } from '../util/didyoumean.js'
 import { kubernetesName } from '../util/kubernetes-name.js'
 import { mask, quoteMasked, SECRET_NAME } from '../util/mask.js'
 import { parseEnvFile } from './envfile.js'
-import { toMillis } from '../util/duration.js'
 import { KINDS } from '../kinds/kinds.js'
 import { deepMerge, modeOf, servicesIn } from './environments.js'
 import { interpolate, type InterpolationContext } from './interpolate.js'
-import { dependencies, isRecord, SERVE_READY_LINE, type Condition, type Kind, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
+import { dependencies, isRecord, type Condition, type Mode, type RawConfig, type RawDatamodel, type RawOperation, type RawService } from './model.js'
 import { lineAt, locate, pointer, type Source } from './source.js'
-import type { Probe, Project, Service } from './types.js'
+import type { Project, Service } from './types.js'
+import { toService } from './service.js'
 
 export const SERVICE_ATTRIBUTES = ['host', 'port', 'url', 'bind'] as const
 
@@ -310,61 +310,6 @@ function bareReference(s: string): { index: number; name: string } | undefined {
 const withDepsMap = (svc: RawService): RawService => (Array.isArray(svc.depends_on) ? { ...svc, depends_on: dependencies(svc) } : svc)
 
 const stringify = (env: Record<string, unknown>): Record<string, string> => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]))
-
-function toService(name: string, svc: RawService, projectEnv: Record<string, string>, fileVars: Record<string, string>, dir: string): Service {
-  const kind = svc.kind ?? 'process'
-  const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build
-  return {
-    name,
-    kind,
-    ...(svc.description ? { description: svc.description } : {}),
-    ...(svc.command !== undefined ? { command: typeof svc.command === 'string' ? svc.command : svc.command.map(String) } : {}),
-    ...(svc.image ? { image: svc.image } : {}),
-    ...(build ? { build: { context: resolve(dir, build.context), ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: stringify(build.args) } : {}) } } : {}),
-    cwd: resolve(dir, svc.cwd ?? '.'),
-    ...(svc.port !== undefined ? { port: svc.port } : kind === 'postgres' ? { port: KINDS.postgres.defaultPort } : {}),
-    env: { ...projectEnv, ...fileVars, ...stringify(svc.env ?? {}) },
-    dependsOn: dependencies(svc),
-    ...(probeOf(svc, kind) ? { ready: probeOf(svc, kind) } : {}),
-    settleMs: toMillis(svc.ready?.settle, probeOf(svc, kind) ? 0 : DEFAULT_SETTLE_MS),
-    restart: {
-      policy: svc.restart ?? 'no',
-      ...(svc.max_restarts !== undefined ? { maxRestarts: svc.max_restarts } : svc.restart === 'on-failure' ? { maxRestarts: 5 } : {}),
-      backoffMs: toMillis(svc.backoff, 1000),
-    },
-    stop: { signal: svc.stop?.signal ?? KINDS[kind].defaultStopSignal ?? 'SIGTERM', timeoutMs: toMillis(svc.stop?.timeout, 10_000) },
-    persist: svc.persist ?? false,
-    ...(svc.deploy ? { deploy: svc.deploy } : {}),
-    ...(svc.publish !== undefined ? { publish: svc.publish } : {}),
-    watch: (svc.watch ?? []).map((w) => resolve(dir, w)),
-    databases: kind === 'postgres' ? [...new Set(svc.databases ?? [])].sort() : [],
-    ...(kind === 'prefect' && svc.database ? { database: svc.database } : {}),
-  }
-}
-
-/**
- * Without a probe, `up` calls a service ready once it has stayed up this long: a process that
- * crashes at once (a worker that cannot reach its queue) is caught instead of reported as up.
- */
-export const DEFAULT_SETTLE_MS = 1000
-
-/** The service's probe: its own `ready`, else its kind's built-in one. */
-function probeOf(svc: RawService, kind: Kind): Probe | undefined {
-  const r = svc.ready
-  const timing = { intervalMs: toMillis(r?.interval, 1000), timeoutMs: toMillis(r?.timeout, 60_000) }
-  const port = svc.port ?? 0
-  if (r?.http !== undefined) return { ...timing, kind: 'http', path: r.http, port }
-  if (r?.tcp !== undefined && r.tcp !== false) return { ...timing, kind: 'tcp', port: typeof r.tcp === 'number' ? r.tcp : port }
-  if (r?.exec !== undefined) return { ...timing, kind: 'exec', command: r.exec }
-  if (r?.log !== undefined) return { ...timing, kind: 'log', pattern: r.log }
-  if (r?.mongodb) return { ...timing, kind: 'mongodb', port }
-  if (r?.postgres) return { ...timing, kind: 'postgres', port }
-  if (kind === 'mongodb') return { ...timing, kind: 'mongodb', port }
-  if (kind === 'postgres') return { ...timing, kind: 'postgres', port: svc.port ?? KINDS.postgres.defaultPort! }
-  if (kind === 'prefect') return { ...timing, kind: 'http', path: '/api/health', port }
-  if (kind === 'prefect-serve') return { ...timing, kind: 'log', pattern: SERVE_READY_LINE }
-  return undefined
-}
 
 /** Line and column of an interpolation issue: inside a one-line scalar, at the `${` itself. */
 function at(source: Source, path: (string | number)[], index: number) {

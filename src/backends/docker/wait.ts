@@ -1,5 +1,5 @@
 import { hasHealthcheck } from '../../compile/compose.js'
-import { DEFAULT_SETTLE_MS } from '../../config/resolve.js'
+import { DEFAULT_SETTLE_MS } from '../../config/service.js'
 import type { Project } from '../../config/types.js'
 import { evaluate, type Lifecycle, type WaitCondition } from '../../plan/conditions.js'
 import { tcpOpen } from '../../probes/attempt.js'
