@@ -16,6 +16,9 @@ import { toService } from './service.js'
 
 export const SERVICE_ATTRIBUTES = ['host', 'port', 'url', 'bind'] as const
 
+/** The service a `${services.NAME…}` names, wherever it is in a string (nested, or after `$$`, too). */
+const SERVICE_REFERENCE = /\$\{services\.([^.}]*)/g
+
 /** `mongodb://127.0.0.1:27017` for MongoDB, `postgresql://...` for PostgreSQL, `http://...` otherwise. */
 export const schemeOf = (svc: RawService) => (svc.kind === 'mongodb' || svc.ready?.mongodb ? 'mongodb' : svc.kind === 'postgres' ? 'postgresql' : 'http')
 
@@ -189,11 +192,18 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
 
   /**
    * Checking another environment: the strings of `value` (a service the selected environment
-   * resolved) whose value can differ here, those naming a `${services.…}`; the rest was read there.
+   * resolved) that can read differently here, those naming a `${services.…}` of a service that
+   * is disabled or has no port here (a problem only here), or a postgres service (whose URL holds
+   * this environment's password, a secret); everything else in them was read there.
    */
+  const differs = selected ? new Set(Object.keys(raw.services ?? {}).filter((n) => !merged[n] || merged[n].port === undefined || merged[n].kind === 'postgres')) : undefined
+  const namesADiffering = (value: string) => {
+    for (const m of value.matchAll(SERVICE_REFERENCE)) if (differs!.has(m[1])) return true
+    return false
+  }
   const walkReferences = (value: unknown, path: (string | number)[]): void => {
     if (typeof value === 'string') {
-      if (value.includes('${services.')) walk(value, path)
+      if (value.includes('${services.') && namesADiffering(value)) walk(value, path)
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         path.push(i)
