@@ -3,7 +3,11 @@
 // against the same binary's `--version`. Targets: N=1000 validates within 3× `--version`; going
 // from 1000 to 10000 costs at most 12× the time (linear, with slack).
 //
-//   node bench/validate-scale.mjs [--sizes 100,1000,10000] [--runs 7] [--bin dist/pulpo] [--keep DIR] [--json]
+//   node bench/validate-scale.mjs [--sizes 100,1000,10000] [--runs 7] [--bin dist/pulpo] [--baseline BIN]
+//                                 [--keep DIR] [--json]
+//
+// --baseline times another build's validate on the same files, interleaved with this one's (the
+// order turning each run), for a before/after at one load.
 //
 // The files look like real projects: a MongoDB and a Prefect service, process services in
 // depends_on chains of 10 with fan-in to each chain's last service, all four probe kinds, env
@@ -26,6 +30,7 @@ const SIZES = option('--sizes', '100,1000,10000').split(',').map(Number)
 const RUNS = Number(option('--runs', 7))
 const BIN = resolve(option('--bin', join(root, 'dist', 'pulpo')))
 const KEEP = option('--keep', undefined)
+const BASELINE = option('--baseline', undefined) && resolve(option('--baseline'))
 const TARGET_VS_VERSION = 3
 const TARGET_GROWTH = 12
 
@@ -194,25 +199,34 @@ function main() {
     for (let i = 0; i < 2; i++) {
       timeOnce(BIN, ['--version'], work)
       for (const f of files) timeOnce(BIN, ['validate', '-c', f.file], work)
+      if (BASELINE) for (const f of files) timeOnce(BASELINE, ['validate', '-c', f.file], work)
     }
     const loadBefore = load()
     const version = []
     const samples = files.map(() => [])
     const versionCpu = {}
     const cpu = files.map(() => ({}))
+    const base = files.map(() => [])
+    const baseCpu = files.map(() => ({}))
     for (let i = 0; i < RUNS; i++) {
       version.push(timeOnce(BIN, ['--version'], work, versionCpu))
-      files.forEach((f, k) => samples[k].push(timeOnce(BIN, ['validate', '-c', f.file], work, cpu[k])))
+      files.forEach((f, k) => {
+        const ours = () => samples[k].push(timeOnce(BIN, ['validate', '-c', f.file], work, cpu[k]))
+        const theirs = () => BASELINE && base[k].push(timeOnce(BASELINE, ['validate', '-c', f.file], work, baseCpu[k]))
+        if (i % 2) theirs(), ours()
+        else ours(), theirs()
+      })
     }
     const loadAfter = load()
     const v = stats(version)
     const rows = files.map((f, k) => ({ n: f.n, lines: f.lines, bytes: f.bytes, ...stats(samples[k]), cpuMsPerRun: cpu[k].ms === undefined ? undefined : cpu[k].ms / RUNS }))
+    const baseline = BASELINE ? files.map((f, k) => ({ n: f.n, ...stats(base[k]), cpuMsPerRun: baseCpu[k].ms === undefined ? undefined : baseCpu[k].ms / RUNS })) : undefined
     const at = (n) => rows.find((r) => r.n === n)
     const vs1000 = at(1000) && at(1000).median / v.median
     const growth = at(1000) && at(10000) && at(10000).median / at(1000).median
     const netGrowth = at(1000) && at(10000) && (at(10000).median - v.median) / (at(1000).median - v.median)
     if (process.argv.includes('--json')) {
-      console.log(JSON.stringify({ bin: BIN, runs: RUNS, loadavg: [Number(loadBefore), Number(loadAfter)], version: { ...v, cpuMsPerRun: versionCpu.ms === undefined ? undefined : versionCpu.ms / RUNS }, sizes: rows, vs1000, growth, netGrowth }, null, 2))
+      console.log(JSON.stringify({ bin: BIN, runs: RUNS, loadavg: [Number(loadBefore), Number(loadAfter)], version: { ...v, cpuMsPerRun: versionCpu.ms === undefined ? undefined : versionCpu.ms / RUNS }, sizes: rows, vs1000, growth, netGrowth, ...(baseline ? { baseline: { bin: BASELINE, sizes: baseline } } : {}) }, null, 2))
       return
     }
     console.log(`pulpo validate -c FILE, median of ${RUNS} interleaved runs (ms, wall clock incl. process start); load average ${loadBefore} → ${loadAfter}`)
@@ -228,6 +242,10 @@ function main() {
     const k1 = rows.findIndex((r) => r.n === 1000)
     const k10 = rows.findIndex((r) => r.n === 10000)
     if (k1 >= 0 && versionCpu.ms !== undefined) console.log(`CPU time (less sensitive to competing load): N=1000 / --version ${(cpu[k1].ms / versionCpu.ms).toFixed(2)}×${k10 >= 0 ? `, growth 1000→10000 ${(cpu[k10].ms / cpu[k1].ms).toFixed(2)}×` : ''}`)
+    if (baseline) {
+      console.log(`baseline ${BASELINE}, the same files, interleaved:`)
+      baseline.forEach((b, k) => console.log(`${String(b.n).padStart(9)} median ${fmt(b.median)} (this build ${(rows[k].median / b.median).toFixed(2)}× of it), min ${fmt(b.min)}, CPU/run ${cpuPerRun(baseCpu[k], RUNS)} (this build ${(cpu[k].ms / baseCpu[k].ms).toFixed(2)}×)`))
+    }
     warnIfBusy(loadBefore, loadAfter)
     if (KEEP) console.log(`files kept in ${work}`)
   } finally {
