@@ -1,9 +1,8 @@
 import { Command, Flags, Interfaces } from '@oclif/core'
 import chalk from 'chalk'
 import type { Project } from './config/types.js'
-import { isPulpoError, type PulpoError } from './errors.js'
-import { capProblems, problemJson, renderProblems } from './render/problems.js'
-import { mask, maskData } from './util/mask.js'
+import { isPulpoError } from './errors.js'
+import { reportError } from './render/errors.js'
 
 /** Flags of every command that reads pulpo.yaml. */
 export const configFlags = {
@@ -53,33 +52,9 @@ export abstract class PulpoCommand extends Command {
   async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     // oclif's own exits (help, usage errors) keep their behaviour and exit codes.
     if (!isPulpoError(err) && (err.oclif || err.name === 'ExitError' || err.constructor?.name?.endsWith('ParseError'))) return super.catch(err)
-    const pe = isPulpoError(err) ? err : undefined
-    process.exitCode = pe?.exitCode ?? 1
-    // A password in a URL is masked whatever the message quotes (a docker_host ssh://user:PASSWORD@…,
-    // a CLI's own words): the project's other secrets are masked where the message is made.
-    if (this.jsonEnabled()) {
-      this.logJson(maskData({ error: pe ? errorJson(pe) : { code: 'internal', message: err.message } }, []))
-      return
-    }
-    process.stderr.write(mask(pe ? renderError(pe) + '\n' : internal(err), []))
+    reportError(err, this.jsonEnabled(), (data) => this.logJson(data))
     return undefined
   }
 }
 
-export function errorJson(e: PulpoError) {
-  if (!e.problems.length) return { code: e.code, message: e.message, hints: e.hints }
-  const { shown, more } = capProblems(e.problems)
-  return { code: e.code, message: e.message, hints: e.hints, problems: shown.map(problemJson), problems_total: e.problems.length, problems_not_shown: more }
-}
-
-export function renderError(e: PulpoError): string {
-  if (e.problems.length) return renderProblems(e.problems)
-  const lines = [chalk.red.bold('✖ ') + e.message]
-  for (const h of e.hints) lines.push(`  ${chalk.dim('hint:')} ${chalk.yellow(h)}`)
-  return lines.join('\n')
-}
-
-function internal(err: Error): string {
-  const debug = process.env.PULPO_DEBUG === '1'
-  return `${chalk.red.bold('✖ internal error:')} ${err.message}\n${debug ? (err.stack ?? '') + '\n' : chalk.dim('  (a bug in pulpo; run with PULPO_DEBUG=1 for the stack trace)\n')}`
-}
+export { errorJson, renderError } from './render/errors.js'
