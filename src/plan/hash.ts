@@ -35,13 +35,16 @@ export function fingerprint(s: Service, projectDir: string): Record<string, stri
 }
 
 // Values are kept as digests: the fingerprint is stored in .pulpo/ and must not hold secrets.
-// One-shot `hash` where the runtime has it: a dozen per service, and a Hash object each costs 2–3×.
-const sha256 = crypto.hash ? (s: string) => crypto.hash('sha256', s, 'hex') : (s: string) => crypto.createHash('sha256').update(s).digest('hex')
+// One-shot hashing where the runtime has it: a dozen digests per service (600 for every plan or
+// status of 50 services), and a Hash object each costs 2–3×. In the binary, Bun's own one-shot
+// hasher: 0.25 ms for 600 against 1.2–2 ms for node:crypto's `hash`. The same SHA-256 either way.
+const bun = (globalThis as { Bun?: { CryptoHasher?: { hash(algorithm: 'sha256', data: string, encoding: 'hex'): string } } }).Bun?.CryptoHasher
+const sha256 = bun ? (s: string) => bun.hash('sha256', s, 'hex') : crypto.hash ? (s: string) => crypto.hash('sha256', s, 'hex') : (s: string) => crypto.createHash('sha256').update(s).digest('hex')
 const digest = (s: string) => sha256(s).slice(0, 12)
 
-/** A short, stable hash of a fingerprint. */
+/** A short, stable hash of a fingerprint: SHA-256 of `key\0value\0` for each key in order. */
 export function hashOf(fp: Record<string, string>): string {
-  const h = crypto.createHash('sha256')
-  for (const k of Object.keys(fp).sort()) h.update(k).update('\0').update(fp[k]).update('\0')
-  return h.digest('hex').slice(0, 16)
+  let text = ''
+  for (const k of Object.keys(fp).sort()) text += `${k}\0${fp[k]}\0`
+  return sha256(text).slice(0, 16)
 }
