@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import schema from '../../schemas/pulpo.schema.json' with { type: 'json' }
 import type { Problem } from '../errors.js'
 import { didYouMean } from '../util/didyoumean.js'
@@ -6,6 +7,7 @@ import precompiled from './schema-validator.generated.js'
 import { locate, pointer, type Source } from './source.js'
 
 let ajv: Ajv | undefined
+const lazyRequire = typeof require === 'function' ? undefined : createRequire(import.meta.url)
 
 /**
  * ajv itself, only for the error path (validators of single anyOf branches); the whole schema is
@@ -13,7 +15,9 @@ let ajv: Ajv | undefined
  * problem at once; verbose gives errors their schema, used for hints and descriptions.
  */
 function compiler(): Ajv {
-  ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true })
+  // Loaded here, not with this module: a valid file never needs it (a few ms of every start);
+  // `require` as for the YAML libraries (source.ts).
+  ajv ??= new (lazyRequire ? (lazyRequire('ajv') as typeof import('ajv')) : (require('ajv') as typeof import('ajv'))).Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true })
   return ajv
 }
 

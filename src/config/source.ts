@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLError, type YAMLMap } from 'yaml'
-import * as jsYaml from 'js-yaml'
+import type { Document, LineCounter, Node, Pair, YAMLError, YAMLMap } from 'yaml'
+import type * as JsYaml from 'js-yaml'
 import { PulpoError, type Problem } from '../errors.js'
 import { readNative } from './native-yaml.js'
 
@@ -13,8 +14,23 @@ export const DEFAULT_FILE = 'pulpo.yaml'
  */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024
 
-/** YAML 1.2's core schema, as the `yaml` library reads it (no timestamps), with `<<` merge keys. */
-const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [(jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge] })
+/*
+ * The two YAML libraries are loaded when first needed, not with this module: a valid file in plain
+ * block YAML is read by Bun's parser in the binary, and positions are only needed to locate a
+ * problem, so `status` or `up` on a good file loads neither (their evaluation is a few ms of every
+ * start). `require`, not `await import()`: loading stays synchronous, and Bun's bundler includes a
+ * literal `require('...')` in the binary; node's ESM (the tests) has no `require` of its own.
+ */
+const lazyRequire = typeof require === 'function' ? undefined : createRequire(import.meta.url)
+let yamlLib: typeof import('yaml') | undefined
+const Y = (): typeof import('yaml') => (yamlLib ??= lazyRequire ? lazyRequire('yaml') : require('yaml'))
+let jsYamlLib: { lib: typeof JsYaml; schema: JsYaml.Schema } | undefined
+/** js-yaml, and YAML 1.2's core schema as the `yaml` library reads it (no timestamps), with `<<` merge keys. */
+function jsYaml() {
+  if (jsYamlLib) return jsYamlLib
+  const lib: typeof JsYaml = lazyRequire ? lazyRequire('js-yaml') : require('js-yaml')
+  return (jsYamlLib = { lib, schema: lib.CORE_SCHEMA.extend({ implicit: [(lib as unknown as { types: { merge: JsYaml.Type } }).types.merge] }) })
+}
 
 /** A pulpo.yaml as read from disk: its data plus what it takes to point at a line and column. */
 export interface Source {
@@ -120,10 +136,10 @@ export function parseSource(text: string, absPath: string, cwd = process.cwd()):
   let parsed: { doc: Document.Parsed; lines: LineCounter } | undefined
   const positions = () => {
     if (!parsed) {
-      const lines = new LineCounter()
+      const lines = new (Y().LineCounter)()
       // Duplicate keys are found by duplicateKeys() below: the library's own check (uniqueKeys)
       // compares every key with every other and takes minutes on a file of a few megabytes.
-      parsed = { doc: parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, merge: true }), lines }
+      parsed = { doc: Y().parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, merge: true }), lines }
     }
     return parsed
   }
@@ -151,7 +167,8 @@ export function parseSource(text: string, absPath: string, cwd = process.cwd()):
     return source
   }
   try {
-    const data = jsYaml.load(text, { filename: file, schema: SCHEMA })
+    const { lib, schema } = jsYaml()
+    const data = lib.load(text, { filename: file, schema })
     source.data = data === undefined ? null : data
   } catch {
     const { doc, lines } = positions()
@@ -170,7 +187,7 @@ function duplicateKeys(doc: Document.Parsed, lines: LineCounter, file: string): 
   const out: Problem[] = []
   const lineOf = (n: Node) => lines.linePos(n.range![0])
   const walk = (node: unknown, path: Path): void => {
-    if (isMap(node)) {
+    if (Y().isMap(node)) {
       const first = new Map<string, Node>()
       for (const pair of node.items) {
         const name = keyString(pair.key)
@@ -184,7 +201,7 @@ function duplicateKeys(doc: Document.Parsed, lines: LineCounter, file: string): 
         }
         walk(pair.value, [...path, name ?? '?'])
       }
-    } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i]))
+    } else if (Y().isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i]))
   }
   walk(doc.contents, [])
   return out
@@ -215,7 +232,7 @@ function yamlProblem(err: YAMLError, doc: Document.Parsed, lines: LineCounter, f
   }
   const open = unclosedAt(doc.contents, err.pos[0])
   if (open?.range && at(open.range[0]).line < base.line) {
-    const what = isScalar(open) ? 'the quoted string' : isMap(open) ? "the '{'" : "the '['"
+    const what = Y().isScalar(open) ? 'the quoted string' : Y().isMap(open) ? "the '{'" : "the '['"
     return { ...base, ...at(open.range[0]), hint: `${what} that starts here is not closed` }
   }
   return base
@@ -225,10 +242,10 @@ type Path = (string | number)[]
 
 /** A quoted scalar or flow collection that ends at `offset`: the one a parser error ran out of. */
 function unclosedAt(node: unknown, offset: number): Node | undefined {
-  if (isScalar(node)) return (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range?.[1] === offset ? node : undefined
-  if (!isMap(node) && !isSeq(node)) return undefined
+  if (Y().isScalar(node)) return (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range?.[1] === offset ? node : undefined
+  if (!Y().isMap(node) && !Y().isSeq(node)) return undefined
   for (const item of node.items) {
-    const found = isPair(item) ? unclosedAt(item.key, offset) ?? unclosedAt(item.value, offset) : unclosedAt(item, offset)
+    const found = Y().isPair(item) ? unclosedAt(item.key, offset) ?? unclosedAt(item.value, offset) : unclosedAt(item, offset)
     if (found) return found
   }
   return node.flow && node.range?.[1] === offset ? node : undefined
@@ -251,7 +268,7 @@ export function locate(source: Source, path: readonly (string | number)[], at: '
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]
     const last = i === path.length - 1
-    if (isMap(node)) {
+    if (Y().isMap(node)) {
       const pair = pairsOf(node).get(String(seg))
       if (!pair) break
       const key = pair.key as Node | null
@@ -259,7 +276,7 @@ export function locate(source: Source, path: readonly (string | number)[], at: '
       node = pair.value
       const range = (pair.value as Node | null)?.range ?? key?.range
       if (range) offset = range[0]
-    } else if (isSeq(node) && typeof seg === 'number' || (isSeq(node) && /^\d+$/.test(String(seg)))) {
+    } else if (Y().isSeq(node) && typeof seg === 'number' || (Y().isSeq(node) && /^\d+$/.test(String(seg)))) {
       const item = (node as { items: unknown[] }).items[Number(seg)] as Node | undefined
       if (!item) break
       node = item
@@ -293,7 +310,7 @@ export function lineAt(source: Source, line: number): string {
   return source.text.slice(starts[line - 1], line < starts.length ? starts[line] - 1 : undefined)
 }
 
-const keyString = (key: unknown): string | undefined => (isScalar(key) ? String(key.value) : undefined)
+const keyString = (key: unknown): string | undefined => (Y().isScalar(key) ? String(key.value) : undefined)
 
 function pos(source: Source, offset: number) {
   const { line, col } = source.lines.linePos(offset)
