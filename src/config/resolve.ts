@@ -4,6 +4,7 @@ import { basename, isAbsolute, relative, resolve } from 'node:path'
 import type { Problem } from '../errors.js'
 import { didYouMean } from '../util/didyoumean.js'
 import { kubernetesName } from '../util/kubernetes-name.js'
+import { mapStrings, type DataPath } from '../util/map-strings.js'
 import { mask, quoteMasked, SECRET_NAME } from '../util/mask.js'
 import { parseEnvFile } from './envfile.js'
 import { KINDS } from '../kinds/kinds.js'
@@ -149,46 +150,19 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     },
   }
 
-  /**
-   * Interpolates every string under `value`, reporting issues at their place in the file; what
-   * holds nothing to interpolate is returned as it is, not copied. `path` is where `value` is, and
-   * grows and shrinks as the walk goes: a copy is made only of what is kept.
-   */
-  const walk = (value: unknown, path: (string | number)[]): unknown => {
-    if (typeof value === 'string') {
+  /** Interpolates every string under `value` (at `path` in the file), reporting issues where they are. */
+  const walk = (value: unknown, path: DataPath): unknown =>
+    mapStrings(value, (text, where) => {
       // Nothing to interpolate and no `$NAME` to note: most strings of a big file.
-      if (!value.includes('$')) return value
-      const key = String(path[path.length - 1] ?? '')
+      if (!text.includes('$')) return text
+      const key = String(where[where.length - 1] ?? '')
       // A message never quotes a secret: the whole value of a secret-looking key, a URL's password.
-      const r = interpolate(value, { ...ctx, quote: quoteMasked(key) })
-      for (const issue of r.issues) problems.push({ file: source.file, ...at(source, path, issue.index), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
-      const shell = runsInShell(path) ? bareReference(value) : undefined
-      if (shell) notes.push({ file: source.file, ...at(source, path, shell.index), path: pointer(path), code: 'shell-variable', message: `$${shell.name} is replaced by pulpo (as in Compose), not by the command's shell`, hint: `write $$${shell.name} to let the shell expand it` })
+      const r = interpolate(text, { ...ctx, quote: quoteMasked(key) })
+      for (const issue of r.issues) problems.push({ file: source.file, ...at(source, where, issue.index), path: pointer(where), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
+      const shell = runsInShell(where) ? bareReference(text) : undefined
+      if (shell) notes.push({ file: source.file, ...at(source, where, shell.index), path: pointer(where), code: 'shell-variable', message: `$${shell.name} is replaced by pulpo (as in Compose), not by the command's shell`, hint: `write $$${shell.name} to let the shell expand it` })
       return r.value
-    }
-    if (Array.isArray(value)) {
-      let out: unknown[] | undefined
-      for (let i = 0; i < value.length; i++) {
-        path.push(i)
-        const w = walk(value[i], path)
-        path.pop()
-        if (w !== value[i]) (out ??= [...value])[i] = w
-      }
-      return out ?? value
-    }
-    if (isRecord(value)) {
-      let out: Record<string, unknown> | undefined
-      for (const k of Object.keys(value)) {
-        path.push(k)
-        const w = walk(value[k], path)
-        path.pop()
-        // defineProperty: a key `__proto__` is data here, as in the file.
-        if (w !== value[k]) Object.defineProperty((out ??= { ...value }), k, { value: w, writable: true, enumerable: true, configurable: true })
-      }
-      return out ?? value
-    }
-    return value
-  }
+    }, path)
 
   /**
    * Checking another environment: the strings of `value` (a service the selected environment
@@ -201,22 +175,8 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     for (const m of value.matchAll(SERVICE_REFERENCE)) if (differs!.has(m[1])) return true
     return false
   }
-  const walkReferences = (value: unknown, path: (string | number)[]): void => {
-    if (typeof value === 'string') {
-      if (value.includes('${services.') && namesADiffering(value)) walk(value, path)
-    } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        path.push(i)
-        walkReferences(value[i], path)
-        path.pop()
-      }
-    } else if (isRecord(value)) {
-      for (const k of Object.keys(value)) {
-        path.push(k)
-        walkReferences(value[k], path)
-        path.pop()
-      }
-    }
+  const walkReferences = (value: unknown, path: DataPath): void => {
+    mapStrings(value, (text, where) => (text.includes('${services.') && namesADiffering(text) ? walk(text, where) : text), path)
   }
 
   const projectEnv = stringify({

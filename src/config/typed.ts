@@ -5,6 +5,7 @@
  */
 import schema from '../../schemas/pulpo.schema.json' with { type: 'json' }
 import type { Problem } from '../errors.js'
+import { mapStrings } from '../util/map-strings.js'
 import { quoteMasked } from '../util/mask.js'
 import { interpolate } from './interpolate.js'
 import { isRecord } from './model.js'
@@ -54,42 +55,18 @@ export function interpolateTyped(source: Source, variable: (name: string) => str
   const problems: Problem[] = []
   // Values that could not be interpolated here: the schema's type error there would only repeat it.
   const unchecked = new Set<string>()
-  const walk = (value: unknown, path: (string | number)[]): unknown => {
-    if (typeof value === 'string') {
-      if (!value.includes('$') || value.includes('${services.')) return value
-      const types = typesAt(schema as Schema, path)
-      if (!types.size || types.has('string')) return value
-      // `${VAR:?}` in another environment's override is only required there, as in the resolver.
-      const requireVariables = path[0] !== 'environments' || envName === undefined || path[1] === envName
-      const r = interpolate(value, { variable, requireVariables, quote: quoteMasked(String(path[path.length - 1])) })
-      for (const issue of r.issues) problems.push({ file: source.file, ...locate(source, path), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
-      const converted = r.issues.length ? value : convert(r.value, types)
-      if (r.issues.length || (!requireVariables && typeof converted === 'string')) unchecked.add(pointer(path))
-      return converted
-    }
-    // Copy on write: a big file without such fields is not copied. `path` grows and shrinks as
-    // the walk goes (problems take a copy): no array per value of the file.
-    if (Array.isArray(value)) {
-      let out: unknown[] | undefined
-      for (let i = 0; i < value.length; i++) {
-        path.push(i)
-        const w = walk(value[i], path)
-        path.pop()
-        if (w !== value[i]) (out ??= [...value])[i] = w
-      }
-      return out ?? value
-    }
-    if (isRecord(value)) {
-      let out: Record<string, unknown> | undefined
-      for (const k of Object.keys(value)) {
-        path.push(k)
-        const w = walk(value[k], path)
-        path.pop()
-        if (w !== value[k]) (out ??= { ...value })[k] = w
-      }
-      return out ?? value
-    }
-    return value
-  }
-  return { data: walk(source.data, []), problems, unchecked }
+  // Copy on write: a big file without such fields is not copied.
+  const data = mapStrings(source.data, (value, path) => {
+    if (!value.includes('$') || value.includes('${services.')) return value
+    const types = typesAt(schema as Schema, path)
+    if (!types.size || types.has('string')) return value
+    // `${VAR:?}` in another environment's override is only required there, as in the resolver.
+    const requireVariables = path[0] !== 'environments' || envName === undefined || path[1] === envName
+    const r = interpolate(value, { variable, requireVariables, quote: quoteMasked(String(path[path.length - 1])) })
+    for (const issue of r.issues) problems.push({ file: source.file, ...locate(source, path), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
+    const converted = r.issues.length ? value : convert(r.value, types)
+    if (r.issues.length || (!requireVariables && typeof converted === 'string')) unchecked.add(pointer(path))
+    return converted
+  })
+  return { data, problems, unchecked }
 }
