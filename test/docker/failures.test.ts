@@ -1,6 +1,7 @@
 /**
  * What goes wrong, against a real engine: a service that exits 1 at start (pulpo up names it with
- * its last log lines, and what waits for it is not started), and Docker itself missing (no
+ * its last log lines, and what waits for it is not started), images that cannot be pulled (each
+ * service's error its own, the others started), and Docker itself missing (no
  * `docker` on PATH) or stopped (DOCKER_HOST pointing at no daemon): a clear error, exit 1, no
  * stack trace, for every command that needs the engine.
  */
@@ -17,7 +18,7 @@ import { removeDir } from '../cli/helpers.js'
 
 const IMAGE = testImage('failures')
 
-describe('a service that fails at start', { skip: NO_ENGINE || false }, () => {
+describe('services that fail at start', { skip: NO_ENGINE || false }, () => {
   before(async () => {
     await ensureBinary()
     await buildImage(IMAGE, APP_DOCKERFILE)
@@ -91,14 +92,6 @@ services:
       assert.equal(by.web.status, 'skipped')
     })
   }
-})
-
-describe('images that cannot be had', { skip: NO_ENGINE || false }, () => {
-  before(async () => {
-    await ensureBinary()
-    await buildImage(IMAGE, APP_DOCKERFILE)
-  })
-  after(() => removeImages(IMAGE))
 
   for (const version of COMPOSE_VERSIONS) {
     it(`each failed service's error is its own, and the others start (Compose ${version})`, async (t) => {
