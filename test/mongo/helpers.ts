@@ -152,15 +152,17 @@ export const json = (r: Run) => {
   }
 }
 
-/** A pulpo project in a temporary directory, run with the built binary and a clean environment. */
-export class Project {
+/**
+ * A pulpo project in a temporary directory, run with the built binary and a clean environment
+ * (`env` only); `ports` must have no listener left after `down`. The mongo and postgres tests' projects.
+ */
+export class TestProject {
   readonly dir: string
-  readonly env: Record<string, string>
-  private ports: number[] = []
+  protected ports: number[]
 
-  constructor(files: Record<string, string>, env: Record<string, string> = {}) {
-    this.env = { ...serverEnv(), ...env }
+  constructor(files: Record<string, string>, readonly env: Record<string, string> = {}, ports: number[] = []) {
     this.dir = tempDir(files)
+    this.ports = [...ports]
   }
 
   run(...args: string[]): Promise<Run> {
@@ -188,18 +190,24 @@ export class Project {
    * and no listener on its ports. A leftover process is killed (by pid) before the test fails.
    */
   async down(...flags: string[]): Promise<Run> {
-    const r = await this.run('down', ...flags)
-    assert.equal(r.exitCode, 0, `pulpo down ${flags.join(' ')}: ${show(r)}`)
+    const r = await this.ok(['down', ...flags])
     await assertNothingLeft(this.dir, this.ports)
     return r
   }
 
-  /** down, then the directory removed (the after() of a test file). */
-  async dispose() {
+  /** down (with `flags`), then the directory removed (the after() of a test file). */
+  async dispose(...flags: string[]) {
     try {
-      await this.down()
+      await this.down(...flags)
     } finally {
       removeDir(this.dir)
     }
+  }
+}
+
+/** A project whose mongodb services find FerretDB (or mongod) as the test setup made it. */
+export class Project extends TestProject {
+  constructor(files: Record<string, string>, env: Record<string, string> = {}) {
+    super(files, { ...serverEnv(), ...env })
   }
 }

@@ -8,8 +8,7 @@ import { chmodSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { PgConnection } from '../../src/postgres/wire.js'
-import { pulpo, removeDir, show, tempDir, writeFiles, type Run } from '../cli/helpers.js'
-import { assertNothingLeft } from '../mongo/helpers.js'
+import { TestProject } from '../mongo/helpers.js'
 
 export { ensureBinary, freePorts, show, type Run } from '../cli/helpers.js'
 export { eventually, json, listening, sleep } from '../mongo/helpers.js'
@@ -43,39 +42,14 @@ export async function query(port: number, password: string, sql: string, databas
 }
 
 /** A pulpo project in a temporary directory the postgres user can enter (the server refuses to run as root). */
-export class Project {
-  readonly dir: string
-  constructor(files: Record<string, string>, readonly env: Record<string, string> = {}, private ports: number[] = []) {
-    this.dir = tempDir(files)
+export class Project extends TestProject {
+  constructor(files: Record<string, string>, env: Record<string, string> = {}, ports: number[] = []) {
+    super(files, env, ports)
     chmodSync(this.dir, 0o755)
   }
 
-  run(...args: string[]): Promise<Run> {
-    return pulpo(args, { cwd: this.dir, env: this.env })
-  }
-
-  async ok(args: string[], code = 0): Promise<Run> {
-    const r = await this.run(...args)
-    assert.equal(r.exitCode, code, `pulpo ${args.join(' ')}: ${show(r)}`)
-    return r
-  }
-
-  write(files: Record<string, string>) {
-    writeFiles(this.dir, files)
-  }
-
-  /** `pulpo down`: it must leave no process of the project and nothing on its ports. */
-  async down(...flags: string[]): Promise<Run> {
-    const r = await this.ok(['down', ...flags])
-    await assertNothingLeft(this.dir, this.ports)
-    return r
-  }
-
-  async dispose() {
-    try {
-      await this.down('--volumes')
-    } finally {
-      removeDir(this.dir)
-    }
+  /** down --volumes (a test's data never outlives it), then the directory removed. */
+  override dispose() {
+    return super.dispose('--volumes')
   }
 }
