@@ -1,18 +1,12 @@
 import chalk from 'chalk'
+import type { CommandOutput } from './output.js'
 import type { TargetFlags } from './target.js'
-
-/** Where `pulpo status` writes: oclif's command (commands/status.ts), or main.ts without oclif. */
-export interface StatusOutput {
-  json: boolean
-  log(line: string): void
-  logToStderr(line: string): void
-}
 
 /**
  * `pulpo status`: every service, desired vs actual. Prints the human view, or returns what
- * `--json` prints. The same code whether oclif runs the command or main.ts does (status-args.ts).
+ * `--json` prints. The same code whether oclif runs the command or main.ts does (without-oclif.ts).
  */
-export async function runStatus(flags: TargetFlags, out: StatusOutput) {
+export async function runStatus(flags: TargetFlags, out: CommandOutput) {
   // Loaded here, not at the top: main.ts reaches this module before it knows the command is status.
   const [{ backendFor }, { planFor }, { failing, renderDatabases, renderPostgres, renderStatus, statusRows }, { recordedPlan, resolveTarget }] = await Promise.all([import('./backends.js'), import('./plan.js'), import('../render/status.js'), import('./target.js')])
   const target = resolveTarget(flags, 'status')
