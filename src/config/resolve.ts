@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import type { Problem } from '../errors.js'
@@ -6,6 +5,7 @@ import { didYouMean } from '../util/didyoumean.js'
 import { kubernetesName } from '../util/kubernetes-name.js'
 import { mapStrings, type DataPath } from '../util/map-strings.js'
 import { mask, quoteMasked, SECRET_NAME } from '../util/mask.js'
+import { sha256 } from '../util/sha256.js'
 import { parseEnvFile } from './envfile.js'
 import { KINDS } from '../kinds/kinds.js'
 import { deepMerge, modeOf, servicesIn } from './environments.js'
@@ -217,7 +217,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
   const prefect = Object.keys(merged).find((n) => merged[n].kind === 'prefect')
   for (const svc of Object.values(services).filter((s) => s.kind === 'prefect-serve')) {
     if (prefect && merged[prefect].port !== undefined) svc.env = { PREFECT_API_URL: `${address(prefect, 'url')}/api`, ...svc.env }
-    svc.env.PULPO_FLOWS = createHash('sha256').update(JSON.stringify([raw.operations ?? {}, raw.python_path ?? []])).digest('hex').slice(0, 12)
+    svc.env.PULPO_FLOWS = sha256(JSON.stringify([raw.operations ?? {}, raw.python_path ?? []])).slice(0, 12)
   }
   // A Prefect server with `database:` keeps its data in that postgres service: its connection,
   // its database there, and its start once that service is healthy.

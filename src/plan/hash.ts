@@ -1,5 +1,5 @@
-import * as crypto from 'node:crypto'
 import { relative } from 'node:path'
+import { sha256 } from '../util/sha256.js'
 import type { Service } from '../config/types.js'
 
 /**
@@ -35,11 +35,6 @@ export function fingerprint(s: Service, projectDir: string): Record<string, stri
 }
 
 // Values are kept as digests: the fingerprint is stored in .pulpo/ and must not hold secrets.
-// One-shot hashing where the runtime has it: a dozen digests per service (600 for every plan or
-// status of 50 services), and a Hash object each costs 2–3×. In the binary, Bun's own one-shot
-// hasher: 0.25 ms for 600 against 1.2–2 ms for node:crypto's `hash`. The same SHA-256 either way.
-const bun = (globalThis as { Bun?: { CryptoHasher?: { hash(algorithm: 'sha256', data: string, encoding: 'hex'): string } } }).Bun?.CryptoHasher
-const sha256 = bun ? (s: string) => bun.hash('sha256', s, 'hex') : crypto.hash ? (s: string) => crypto.hash('sha256', s, 'hex') : (s: string) => crypto.createHash('sha256').update(s).digest('hex')
 const digest = (s: string) => sha256(s).slice(0, 12)
 
 /** A short, stable hash of a fingerprint: SHA-256 of `key\0value\0` for each key in order. */

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { sha256 } from '../util/sha256.js'
 
 /** Where generated files go, under the project's directory (`pulpo compile`). */
 export const RUN_CACHE = 'run_cache'
@@ -50,7 +50,7 @@ export class StateDir {
   get socket() {
     const inside = join(this.root, 'supervisor.sock')
     if (Buffer.byteLength(inside) <= 100) return inside
-    return join(tmpdir(), `pulpo-${createHash('sha256').update(this.root).digest('hex').slice(0, 16)}.sock`)
+    return join(tmpdir(), `pulpo-${sha256(this.root).slice(0, 16)}.sock`)
   }
 }
 
