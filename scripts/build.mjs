@@ -29,6 +29,10 @@ execFileSync(
     '--production',
     // Bytecode halves start-up; it needs ESM output because main.ts uses top-level await.
     '--bytecode', '--format=esm',
+    // One chunk per lazily imported module inside the binary: the Node built-ins a command's
+    // modules import (crypto, child_process, streams) are then set up only for commands that load
+    // them, not by every start (`--version` 15 → 10 ms).
+    '--splitting',
     // A compiled binary would otherwise read .env and bunfig.toml (whose `preload` runs code)
     // from whatever directory the user runs it in.
     '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
