@@ -84,8 +84,16 @@ async function run(args: QuickArgs, out: { json: boolean; log(s: string): void; 
   switch (args.command) {
     case 'status':
       return (await import('./app/status.js')).runStatus(args.flags, out)
-    case 'up':
-      return (await import('./app/up.js')).runUp(args.flags, { services: args.services, pruneIndexes: args.pruneIndexes }, out)
+    case 'up': {
+      // Its supervisor starts while the file is read, in case this up needs one (spare.ts).
+      const spare = await import('./backends/local/spare.js')
+      spare.startSpare(args.flags.config)
+      try {
+        return await (await import('./app/up.js')).runUp(args.flags, { services: args.services, pruneIndexes: args.pruneIndexes }, out)
+      } finally {
+        spare.releaseSpare()
+      }
+    }
     case 'validate':
       return (await import('./app/validate.js')).runValidate(args.flags, out)
   }

@@ -14,6 +14,6 @@ export default class Supervise extends Command {
     const { flags } = await this.parse(Supervise)
     // Loaded here, not at the top: every command module is evaluated at start-up.
     const { supervise } = await import('../backends/local/serve.js')
-    await supervise(flags.dir, flags.project)
+    await supervise({ dir: flags.dir, project: flags.project })
   }
 }

@@ -20,3 +20,8 @@ test('the supervisor is started without oclif only with exactly --dir and --proj
     ['up', '--dir', '/p', '--project', 'jobs'],
   ]) assert.equal(superviseArgs(argv), undefined, argv.join(' '))
 })
+
+test('a spare supervisor is started without oclif with exactly --spare', () => {
+  assert.deepEqual(superviseArgs(['supervise', '--spare']), { spare: true })
+  for (const argv of [['supervise', '--spare', '--spare'], ['supervise', '--spare', '--dir', '/p', '--project', 'jobs'], ['supervise', '--spare=1']]) assert.equal(superviseArgs(argv), undefined, argv.join(' '))
+})
