@@ -4,7 +4,7 @@ import { findCycles } from '../graph/dag.js'
 import { didYouMean, someNames } from '../util/didyoumean.js'
 import { problem, type Check, type CheckContext, type Path } from './check-context.js'
 import { entries, isRecord, PARAM_TYPES } from './model.js'
-import { isRunTarget, operationTree, PY_IDENTIFIER, PY_KEYWORDS, RUN_TARGET } from './operations.js'
+import { operationTree, PY_IDENTIFIER, PY_KEYWORDS, RUN_TARGET } from './operations.js'
 
 export const checkOperations: Check = (ctx) => {
   const out: Problem[] = []
@@ -16,9 +16,11 @@ export const checkOperations: Check = (ctx) => {
     const kw = segs.find((s) => PY_KEYWORDS.has(s))
     if (bad !== undefined) out.push(problem(ctx, 'operation-name', ['operations', name], `operation name '${name}' is not a dotted path of Python identifiers (${bad ? `'${bad}'` : 'an empty part'})`, 'use letters, digits and _ in each part, e.g. scraping.stepstone.fetch', 'key'))
     else if (kw) out.push(problem(ctx, 'operation-name', ['operations', name], `operation name '${name}' uses the Python keyword '${kw}'`, `rename '${kw}', e.g. '${kw}_'`, 'key'))
-    const runKeyword = typeof op.run === 'string' && RUN_TARGET.test(op.run) ? op.run.split(/[.:]/).find((p: string) => PY_KEYWORDS.has(p)) : undefined
+    // One match and one split of `run` for both questions (isRunTarget would repeat them).
+    const target = typeof op.run === 'string' && RUN_TARGET.test(op.run)
+    const runKeyword = target ? op.run.split(/[.:]/).find((p: string) => PY_KEYWORDS.has(p)) : undefined
     if (runKeyword) out.push(problem(ctx, 'operation-run', ['operations', name, 'run'], `run '${op.run}' uses the Python keyword '${runKeyword}', which cannot be imported`))
-    else if (typeof op.run === 'string' && !isRunTarget(op.run)) {
+    else if (typeof op.run === 'string' && !target) {
       const hint = op.run.includes(':') ? 'each part of module.path and the function must be a Python identifier' : `write it as module.path:function, e.g. '${op.run.replace(/\.([^.]*)$/, ':$1')}'`
       out.push(problem(ctx, 'operation-run', ['operations', name, 'run'], `run '${op.run}' is not of the form module.path:function`, hint))
     }
@@ -33,9 +35,9 @@ export const checkOperations: Check = (ctx) => {
   // A name that is both a leaf and a group cannot be both a task and a flow.
   const firstChild = new Map<string, string>()
   for (const n of names) {
-    const segs = n.split('.')
-    for (let i = 1; i < segs.length; i++) {
-      const group = segs.slice(0, i).join('.')
+    // Each group above `n`: its name up to each dot.
+    for (let dot = n.indexOf('.'); dot >= 0; dot = n.indexOf('.', dot + 1)) {
+      const group = n.slice(0, dot)
       if (!firstChild.has(group)) firstChild.set(group, n)
     }
   }
@@ -59,16 +61,21 @@ function checkInputs(ctx: CheckContext, names: string[]): Problem[] {
   const edges = new Map<string, string[]>()
   for (const [name, op] of entries(ctx.raw.operations)) {
     if (!isRecord(op) || !Array.isArray(op.inputs)) continue
-    const parent = name.split('.').slice(0, -1).join('.')
-    const siblings = tree.children(parent).filter((s) => s !== name)
+    const parent = name.slice(0, Math.max(name.lastIndexOf('.'), 0))
+    // The sorted list of siblings is only needed to word a problem.
+    let others: string[] | undefined
+    const siblingsOf = () => (others ??= tree.children(parent).filter((s) => s !== name))
     op.inputs.forEach((input: unknown, i: number) => {
       if (typeof input !== 'string') return
       const at: Path = ['operations', name, 'inputs', i]
       if (input === name) return out.push(problem(ctx, 'inputs', at, `'${name}' lists itself as an input`))
-      if (siblings.includes(input)) {
-        edges.set(name, [...(edges.get(name) ?? []), input])
+      if (tree.hasChild(parent, input)) {
+        const list = edges.get(name)
+        if (list) list.push(input)
+        else edges.set(name, [input])
         return
       }
+      const siblings = siblingsOf()
       if (tree.has(input)) {
         out.push(problem(ctx, 'inputs', at, `input '${input}' is not a sibling of '${name}'`, siblings.length ? `siblings of '${name}': ${someNames(siblings)}` : `'${name}' has no siblings`))
         return

@@ -17,8 +17,10 @@ export const isRunTarget = (s: string) => RUN_TARGET.test(s) && s.split(/[.:]/).
 /** The groups and leaves named by a set of dotted operation names. */
 export interface OperationTree {
   has(name: string): boolean
-  /** Immediate children of a group ('' is the root), as full dotted names, sorted. */
-  children(parent: string): string[]
+  /** Immediate children of a group ('' is the root), as full dotted names, sorted; shared: read it, never change it. */
+  children(parent: string): readonly string[]
+  /** Whether `name` is an immediate child of `parent` (without sorting the children). */
+  hasChild(parent: string, name: string): boolean
   all(): string[]
 }
 
@@ -26,18 +28,31 @@ export function operationTree(names: Iterable<string>): OperationTree {
   const nodes = new Set<string>()
   const kids = new Map<string, Set<string>>()
   for (const name of names) {
-    const segs = name.split('.')
-    for (let i = 1; i <= segs.length; i++) {
-      const node = segs.slice(0, i).join('.')
-      const parent = segs.slice(0, i - 1).join('.')
+    // Each prefix ending before a dot, then the name itself: what `split('.')` and joining its
+    // first parts would give, without an array and a string per part.
+    let parent = ''
+    for (let from = 0; ; ) {
+      const dot = name.indexOf('.', from)
+      const node = dot < 0 ? name : name.slice(0, dot)
       nodes.add(node)
-      if (!kids.has(parent)) kids.set(parent, new Set())
-      kids.get(parent)!.add(node)
+      let set = kids.get(parent)
+      if (!set) kids.set(parent, (set = new Set()))
+      set.add(node)
+      if (dot < 0) break
+      parent = node
+      from = dot + 1
     }
   }
+  // Sorted once per group: an operation's siblings are asked for by each of them.
+  const sorted = new Map<string, readonly string[]>()
   return {
     has: (n) => nodes.has(n),
-    children: (p) => [...(kids.get(p) ?? [])].sort(),
+    children: (p) => {
+      let list = sorted.get(p)
+      if (!list) sorted.set(p, (list = [...(kids.get(p) ?? [])].sort()))
+      return list
+    },
+    hasChild: (p, n) => kids.get(p)?.has(n) ?? false,
     all: () => [...nodes].sort(),
   }
 }
