@@ -1,6 +1,6 @@
 import type { Problem } from '../errors.js'
 import { locate, pointer, type Source } from './source.js'
-import type { RawConfig } from './model.js'
+import { dependencies, type RawConfig, type RawDependency, type RawService } from './model.js'
 
 /** What a semantic check sees: the file, its data and the environment being checked. */
 export interface CheckContext {
@@ -26,3 +26,17 @@ export const problem = (ctx: CheckContext, code: string, path: Path, message: st
 
 export type Check = (ctx: CheckContext) => Problem[]
 
+
+const dependencyCache = new WeakMap<object, Readonly<Record<string, Required<RawDependency>>>>()
+
+/**
+ * A service's dependencies in one shape (model.ts's `dependencies`), computed once per service
+ * object: several checks ask for them in every environment, and an environment that does not
+ * override a service shares its object. Shared: read it, never change it.
+ */
+export function dependenciesOf(svc: RawService | undefined): Readonly<Record<string, Required<RawDependency>>> {
+  if (!svc || typeof svc !== 'object') return dependencies(svc)
+  let deps = dependencyCache.get(svc)
+  if (!deps) dependencyCache.set(svc, (deps = dependencies(svc)))
+  return deps
+}

@@ -6,8 +6,8 @@ import { findCycles } from '../graph/dag.js'
 import { closest, didYouMean, someNames } from '../util/didyoumean.js'
 import { kubernetesName } from '../util/kubernetes-name.js'
 import { environmentNames, modeOf, servicesIn } from './environments.js'
-import { dependencies, entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, namesProbe, PROBE_KINDS, type RawService } from './model.js'
-import { problem, type Check, type CheckContext, type Path } from './check-context.js'
+import { entries, isRecord, KINDS_WITH_PROBE, NAME_PATTERN, namesProbe, PROBE_KINDS, type RawService } from './model.js'
+import { dependenciesOf, problem, type Check, type CheckContext, type Path } from './check-context.js'
 import { checkPostgres } from './checks-postgres.js'
 import { checkOperations, checkParamConsistency, checkStandaloneInputs } from './checks-operations.js'
 
@@ -57,8 +57,8 @@ const checkServiceNames: Check = (ctx) =>
     .map(([name]) => problem(ctx, 'service-name', ['services', name], `invalid service name '${name}'`, "use lowercase letters, digits, '_' and '-', starting with a letter or digit", 'key'))
 
 /** Each place a service's depends_on can be written: the service itself and its overrides. */
-function dependencySites(ctx: CheckContext): { path: Path; service: string; deps: ReturnType<typeof dependencies>; list: boolean }[] {
-  const site = (path: Path, service: string, svc: unknown) => ({ path, service, deps: dependencies(svc as RawService), list: isRecord(svc) && Array.isArray(svc.depends_on) })
+function dependencySites(ctx: CheckContext): { path: Path; service: string; deps: ReturnType<typeof dependenciesOf>; list: boolean }[] {
+  const site = (path: Path, service: string, svc: unknown) => ({ path, service, deps: dependenciesOf(svc as RawService), list: isRecord(svc) && Array.isArray(svc.depends_on) })
   const sites = entries(ctx.raw.services).map(([name, svc]) => site(['services', name], name, svc))
   for (const [envName, env] of entries(ctx.raw.environments))
     for (const [name, svc] of entries(isRecord(env) ? env.services : undefined)) sites.push(site(['environments', envName, 'services', name], name, svc))
@@ -72,9 +72,10 @@ const checkDependsOnTargets: Check = (ctx) => {
   for (const site of dependencySites(ctx)) {
     const { list } = site
     Object.keys(site.deps).forEach((dep, i) => {
-      const at = [...site.path, 'depends_on', list ? i : dep]
-      if (dep === site.service) out.push(problem(ctx, 'depends-on', at, `service '${site.service}' depends on itself`, undefined, list ? 'value' : 'key'))
-      else if (!isKnown.has(dep)) out.push(problem(ctx, 'depends-on', at, `'${site.service}' depends on unknown service '${dep}'`, didYouMean(dep, known) ?? (known.length ? `services are: ${someNames(known)}` : undefined), list ? 'value' : 'key'))
+      // The path is built only for a problem: most dependencies of a big file have none.
+      const at = () => [...site.path, 'depends_on', list ? i : dep]
+      if (dep === site.service) out.push(problem(ctx, 'depends-on', at(), `service '${site.service}' depends on itself`, undefined, list ? 'value' : 'key'))
+      else if (!isKnown.has(dep)) out.push(problem(ctx, 'depends-on', at(), `'${site.service}' depends on unknown service '${dep}'`, didYouMean(dep, known) ?? (known.length ? `services are: ${someNames(known)}` : undefined), list ? 'value' : 'key'))
     })
   }
   return out
@@ -86,7 +87,7 @@ const checkCycles: Check = (ctx) => {
   const found = new Map<string, { cycle: string[]; envs: string[] }>()
   for (const envName of environmentNames(ctx.raw)) {
     const services = servicesIn(ctx.raw, envName)
-    const graph = new Map(Object.entries(services).map(([n, s]) => [n, Object.keys(dependencies(s)).filter((d) => d !== n)]))
+    const graph = new Map(Object.entries(services).map(([n, s]) => [n, Object.keys(dependenciesOf(s)).filter((d) => d !== n)]))
     for (const cycle of findCycles(graph)) {
       const text = cycle.join(' -> ')
       if (!found.has(text)) found.set(text, { cycle, envs: [] })
@@ -104,7 +105,7 @@ const checkDisabledDependencies: Check = (ctx) => {
   for (const envName of environmentNames(ctx.raw)) {
     const services = servicesIn(ctx.raw, envName)
     for (const [name, svc] of Object.entries(services)) {
-      for (const dep of Object.keys(dependencies(svc))) {
+      for (const dep of Object.keys(dependenciesOf(svc))) {
         if (services[dep] || !isRecord(ctx.raw.services?.[dep])) continue
         const { path, at } = dependencyAt(ctx, envName, name, dep)
         out.push(problem(ctx, 'depends-on', path, `'${name}' depends on '${dep}', which is disabled in environment '${envName}'`, `enable '${dep}' in '${envName}', or disable '${name}' there too`, at))
@@ -120,7 +121,7 @@ const checkHealthyNeedsProbe: Check = (ctx) => {
   for (const envName of environmentNames(ctx.raw)) {
     const services = servicesIn(ctx.raw, envName)
     for (const [name, svc] of Object.entries(services)) {
-      for (const [dep, d] of Object.entries(dependencies(svc))) {
+      for (const [dep, d] of Object.entries(dependenciesOf(svc))) {
         const target = services[dep]
         if (d.condition !== 'healthy' || !target || seen.has(`${name}>${dep}`)) continue
         if (KINDS_WITH_PROBE.has(target.kind ?? 'process') || namesProbe(target.ready)) continue
@@ -162,7 +163,7 @@ const checkProbes: Check = (ctx) => {
 }
 
 const RUN_KEYS = ['command', 'image', 'build']
-const SERVICE_KEYS = Object.keys(schema.definitions.service.properties)
+const SERVICE_KEYS: ReadonlySet<string> = new Set(Object.keys(schema.definitions.service.properties))
 
 const checkRunnable: Check = (ctx) => {
   const out: Problem[] = []
@@ -174,7 +175,7 @@ const checkRunnable: Check = (ctx) => {
     for (const [name, svc] of Object.entries(servicesIn(ctx.raw, envName))) {
       if ((svc.kind ?? 'process') !== 'process' || seen.has(`${name}/${mode}`)) continue
       // `comand:` is reported as an unknown key with its did-you-mean; "no command" would repeat it.
-      if (Object.keys(svc).some((k) => !SERVICE_KEYS.includes(k) && closest(k, RUN_KEYS))) continue
+      if (Object.keys(svc).some((k) => !SERVICE_KEYS.has(k) && closest(k, RUN_KEYS))) continue
       const runnable = mode === 'local' ? svc.command !== undefined : svc.image !== undefined || svc.build !== undefined
       if (runnable) continue
       seen.add(`${name}/${mode}`)
@@ -229,13 +230,20 @@ const checkSelectedEnvironment: Check = (ctx) => {
 const checkPaths: Check = (ctx) => {
   const out: Problem[] = []
   const dir = ctx.source.dir
+  // Services mostly share a few directories (`cwd: .`): each is looked at once.
+  const dirs = new Map<string, boolean>()
+  const isDirOnce = (p: string) => {
+    let yes = dirs.get(p)
+    if (yes === undefined) dirs.set(p, (yes = isDir(resolve(dir, p))))
+    return yes
+  }
   const files = typeof ctx.raw.env_file === 'string' ? [ctx.raw.env_file] : Array.isArray(ctx.raw.env_file) ? ctx.raw.env_file : []
   files.forEach((f, i) => {
     if (typeof f === 'string' && !existsSync(resolve(dir, f))) out.push(problem(ctx, 'env-file', typeof ctx.raw.env_file === 'string' ? ['env_file'] : ['env_file', i], `env_file '${f}' not found`, 'create it, or remove it from env_file'))
   })
   for (const [name, svc] of entries(ctx.raw.services)) {
     if (!isRecord(svc)) continue
-    if (typeof svc.cwd === 'string' && !svc.cwd.includes('${') && !isDir(resolve(dir, svc.cwd))) out.push(problem(ctx, 'cwd', ['services', name, 'cwd'], `cwd '${svc.cwd}' is not a directory`))
+    if (typeof svc.cwd === 'string' && !svc.cwd.includes('${') && !isDirOnce(svc.cwd)) out.push(problem(ctx, 'cwd', ['services', name, 'cwd'], `cwd '${svc.cwd}' is not a directory`))
     const svcFiles = typeof svc.env_file === 'string' ? [svc.env_file] : Array.isArray(svc.env_file) ? svc.env_file : []
     svcFiles.forEach((f: unknown, i: number) => {
       if (typeof f === 'string' && !existsSync(resolve(dir, f))) out.push(problem(ctx, 'env-file', typeof svc.env_file === 'string' ? ['services', name, 'env_file'] : ['services', name, 'env_file', i], `env_file '${f}' not found`, 'create it, or remove it from env_file'))
