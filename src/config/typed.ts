@@ -14,26 +14,51 @@ import { locate, pointer, type Source } from './source.js'
 type Schema = Record<string, unknown>
 const definitions = (schema as Schema).definitions as Record<string, Schema>
 
+/**
+ * The schema nodes that describe a value together with `node`: the node its `$ref` names (and
+ * nothing else of it), else the node and every branch of its anyOf/oneOf/allOf, recursively.
+ * Computed once per node: every `$` value of a big file asks for the same few.
+ */
+const closures = new WeakMap<object, readonly Schema[]>()
+function closure(node: Schema | undefined): readonly Schema[] {
+  // Not a schema (a `$ref` to nothing): no types.
+  if ((typeof node !== 'object' && typeof node !== 'function') || node === null) return []
+  let out = closures.get(node)
+  if (out) return out
+  if (typeof node.$ref === 'string') out = closure(definitions[node.$ref.replace('#/definitions/', '')])
+  else {
+    const all: Schema[] = [node]
+    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) if (Array.isArray(node[key])) for (const branch of node[key] as Schema[]) all.push(...closure(branch))
+    out = all
+  }
+  closures.set(node, out)
+  return out
+}
+
+/** The JSON types one node names itself (not its branches). */
+function ownTypes(node: Schema): string[] {
+  const t = node.type
+  const out = (Array.isArray(t) ? t : typeof t === 'string' ? [t] : []) as string[]
+  // A choice among fixed words (`endpoint_mode: ${ENDPOINT_MODE:-vip}`) is interpolated before the
+  // schema checks the word, as a number is.
+  return !t && Array.isArray(node.enum) ? [...out, 'enum'] : out
+}
+
 /** The JSON types the schema allows at a path of the data (every branch of anyOf/oneOf). */
-function typesAt(node: Schema | undefined, path: readonly (string | number)[]): Set<string> {
+function typesAt(root: Schema, path: readonly (string | number)[]): Set<string> {
+  let nodes = closure(root)
+  for (let i = 0; i < path.length && nodes.length; i++) {
+    const head = path[i]
+    const next: Schema[] = []
+    for (const node of nodes) {
+      const props = node.properties as Record<string, Schema> | undefined
+      const child = typeof head === 'number' ? (node.items as Schema | undefined) : (props?.[head] ?? (isRecord(node.additionalProperties) ? (node.additionalProperties as Schema) : undefined))
+      if (child) next.push(...closure(child))
+    }
+    nodes = next
+  }
   const out = new Set<string>()
-  if (!node) return out
-  if (typeof node.$ref === 'string') return typesAt(definitions[node.$ref.replace('#/definitions/', '')], path)
-  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
-    if (Array.isArray(node[key])) for (const branch of node[key] as Schema[]) for (const t of typesAt(branch, path)) out.add(t)
-  }
-  if (!path.length) {
-    const t = node.type
-    for (const one of Array.isArray(t) ? t : typeof t === 'string' ? [t] : []) out.add(one as string)
-    // A choice among fixed words (`endpoint_mode: ${ENDPOINT_MODE:-vip}`) is interpolated before the
-    // schema checks the word, as a number is.
-    if (!t && Array.isArray(node.enum)) out.add('enum')
-    return out
-  }
-  const [head, ...rest] = path
-  const props = node.properties as Record<string, Schema> | undefined
-  const next = typeof head === 'number' ? (node.items as Schema | undefined) : (props?.[head] ?? (isRecord(node.additionalProperties) ? (node.additionalProperties as Schema) : undefined))
-  for (const t of typesAt(next, rest)) out.add(t)
+  for (const node of nodes) for (const t of ownTypes(node)) out.add(t)
   return out
 }
 
