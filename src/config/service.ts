@@ -7,6 +7,7 @@ import type { Probe, Service } from './types.js'
 /** A service as the project runs it, from its form in the file with the environment's overrides merged and interpolated. */
 export function toService(name: string, svc: RawService, projectEnv: Record<string, string>, fileVars: Record<string, string>, dir: string): Service {
   const kind = svc.kind ?? 'process'
+  const probe = probeOf(svc, kind)
   const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build
   return {
     name,
@@ -19,8 +20,8 @@ export function toService(name: string, svc: RawService, projectEnv: Record<stri
     ...(svc.port !== undefined ? { port: svc.port } : kind === 'postgres' ? { port: KINDS.postgres.defaultPort } : {}),
     env: { ...projectEnv, ...fileVars, ...stringify(svc.env ?? {}) },
     dependsOn: dependencies(svc),
-    ...(probeOf(svc, kind) ? { ready: probeOf(svc, kind) } : {}),
-    settleMs: toMillis(svc.ready?.settle, probeOf(svc, kind) ? 0 : DEFAULT_SETTLE_MS),
+    ...(probe ? { ready: probe } : {}),
+    settleMs: toMillis(svc.ready?.settle, probe ? 0 : DEFAULT_SETTLE_MS),
     restart: {
       policy: svc.restart ?? 'no',
       ...(svc.max_restarts !== undefined ? { maxRestarts: svc.max_restarts } : svc.restart === 'on-failure' ? { maxRestarts: 5 } : {}),
