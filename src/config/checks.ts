@@ -174,10 +174,10 @@ const checkRunnable: Check = (ctx) => {
     if (mode !== 'local' && mode !== 'docker' && mode !== 'swarm' && mode !== 'kubernetes') continue
     for (const [name, svc] of Object.entries(servicesIn(ctx.raw, envName))) {
       if ((svc.kind ?? 'process') !== 'process' || seen.has(`${name}/${mode}`)) continue
-      // `comand:` is reported as an unknown key with its did-you-mean; "no command" would repeat it.
-      if (Object.keys(svc).some((k) => !SERVICE_KEYS.has(k) && closest(k, RUN_KEYS))) continue
       const runnable = mode === 'local' ? svc.command !== undefined : svc.image !== undefined || svc.build !== undefined
       if (runnable) continue
+      // `comand:` is reported as an unknown key with its did-you-mean; "no command" would repeat it.
+      if (Object.keys(svc).some((k) => !SERVICE_KEYS.has(k) && closest(k, RUN_KEYS))) continue
       seen.add(`${name}/${mode}`)
       out.push(problem(ctx, 'not-runnable', ['services', name], `service '${name}' has no ${mode === 'local' ? 'command' : 'image or build'} for ${mode} mode (environment '${envName}')`, mode === 'local' ? 'add command: (a string for /bin/sh -c, or an argv list)' : 'add image: name:tag, or build: { context: . }', 'key'))
     }
