@@ -17,8 +17,8 @@ import { toService } from './service.js'
 
 export const SERVICE_ATTRIBUTES = ['host', 'port', 'url', 'bind'] as const
 
-/** The service a `${services.NAME…}` names, wherever it is in a string (nested, or after `$$`, too). */
-const SERVICE_REFERENCE = /\$\{services\.([^.}]*)/g
+/** Where a `${services.NAME…}` starts, wherever it is in a string (nested, or after `$$`, too). */
+const REFERENCE_START = '${services.'
 
 /** `mongodb://127.0.0.1:27017` for MongoDB, `postgresql://...` for PostgreSQL, `http://...` otherwise. */
 export const schemeOf = (svc: RawService) => (svc.kind === 'mongodb' || svc.ready?.mongodb ? 'mongodb' : svc.kind === 'postgres' ? 'postgresql' : 'http')
@@ -172,7 +172,14 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
    */
   const differs = selected ? new Set(Object.keys(raw.services ?? {}).filter((n) => !merged[n] || merged[n].port === undefined || merged[n].kind === 'postgres')) : undefined
   const namesADiffering = (value: string) => {
-    for (const m of value.matchAll(SERVICE_REFERENCE)) if (differs!.has(m[1])) return true
+    // Each NAME runs to the next `.` or `}`; indexOf, not matchAll: no iterator and match per string.
+    for (let at = value.indexOf(REFERENCE_START); at >= 0; ) {
+      const from = at + REFERENCE_START.length
+      let end = from
+      while (end < value.length && value[end] !== '.' && value[end] !== '}') end++
+      if (differs!.has(value.slice(from, end))) return true
+      at = value.indexOf(REFERENCE_START, end)
+    }
     return false
   }
   const walkReferences = (value: unknown, path: DataPath): void => {
