@@ -91,6 +91,13 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
   const { vars, problems } = loadVariables(raw, dir)
   const notes: Problem[] = []
   const secrets = new Set<string>()
+  // Whether a key names a secret, once per key: every service's env repeats the same few keys.
+  const secretNames = new Map<string, boolean>()
+  const isSecretName = (key: string) => {
+    let yes = secretNames.get(key)
+    if (yes === undefined) secretNames.set(key, (yes = SECRET_NAME.test(key)))
+    return yes
+  }
 
   const address = (name: string, attr: string) => {
     const svc = merged[name]
@@ -134,7 +141,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     requireVariables: opts.requireVariables ?? true,
     variable: (name) => vars[name],
     onVariable: (name, value) => {
-      if (SECRET_NAME.test(name) && value) secrets.add(value)
+      if (isSecretName(name) && value) secrets.add(value)
     },
     service: (name, attr) => {
       if (!raw.services?.[name]) {
@@ -191,7 +198,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     ...(walk(envDecl?.env ?? {}, ['environments', envName, 'env']) as object),
   })
   const services: Record<string, Service> = {}
-  if (selected) for (const [k, v] of Object.entries(projectEnv)) if (SECRET_NAME.test(k) && v) secrets.add(v)
+  if (selected) for (const [k, v] of Object.entries(projectEnv)) if (isSecretName(k) && v) secrets.add(v)
   for (const name of Object.keys(merged)) {
     const resolvedThere = selected?.services[name] !== undefined
     if (resolvedThere) walkReferences(raw.services![name], ['services', name])
@@ -205,9 +212,9 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     else {
       // The secrets its environment would hold mask this environment's messages, as if resolved.
       const env = svc.env ?? {}
-      for (const [k, v] of Object.entries(fileVars.vars)) if (SECRET_NAME.test(k) && v && env[k] === undefined) secrets.add(v)
+      for (const [k, v] of Object.entries(fileVars.vars)) if (isSecretName(k) && v && env[k] === undefined) secrets.add(v)
       for (const k of Object.keys(env)) {
-        if (!SECRET_NAME.test(k)) continue
+        if (!isSecretName(k)) continue
         const fromBase = resolvedThere && override?.env?.[k] === undefined
         const value = String(fromBase ? walk(env[k], ['services', name, 'env', k]) : env[k])
         if (value) secrets.add(value)
@@ -235,7 +242,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     if (!pg.databases.includes(svc.name)) pg.databases = [...pg.databases, svc.name].sort()
     svc.dependsOn = { [pg.name]: { condition: 'healthy', restart: false }, ...svc.dependsOn }
   }
-  for (const svc of Object.values(services)) for (const [k, v] of Object.entries(svc.env)) if (SECRET_NAME.test(k) && v) secrets.add(v)
+  for (const svc of Object.values(services)) for (const [k, v] of Object.entries(svc.env)) if (isSecretName(k) && v) secrets.add(v)
   notes.push(...swarmNotes(source, merged, mode))
   if (selected) for (const s of selected.secrets) secrets.add(s)
 
