@@ -125,7 +125,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     try {
       const value = (key: string) => {
         const raw = merged[name].env?.[key] ?? envDecl?.env?.[key] ?? rawConfig.env?.[key]
-        return raw === undefined ? undefined : interpolate(String(raw), { ...ctx, quote: quoteMasked(key) }).value
+        return raw === undefined ? undefined : interpolate(String(raw), contextFor(key)).value
       }
       const user = encodeURIComponent(value('POSTGRES_USER') || 'postgres')
       const password = value('POSTGRES_PASSWORD') ?? ''
@@ -157,6 +157,14 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     },
   }
 
+  /** The context for the values of a key, quoted as that key's are: made once per key, not per value. */
+  const keyContexts = new Map<string, InterpolationContext>()
+  const contextFor = (key: string) => {
+    let c = keyContexts.get(key)
+    if (!c) keyContexts.set(key, (c = { ...ctx, quote: quoteMasked(key) }))
+    return c
+  }
+
   /** Interpolates every string under `value` (at `path` in the file), reporting issues where they are. */
   const walk = (value: unknown, path: DataPath): unknown =>
     mapStrings(value, (text, where) => {
@@ -164,7 +172,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
       if (!text.includes('$')) return text
       const key = String(where[where.length - 1] ?? '')
       // A message never quotes a secret: the whole value of a secret-looking key, a URL's password.
-      const r = interpolate(text, { ...ctx, quote: quoteMasked(key) })
+      const r = interpolate(text, contextFor(key))
       for (const issue of r.issues) problems.push({ file: source.file, ...at(source, where, issue.index), path: pointer(where), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
       const shell = runsInShell(where) ? bareReference(text) : undefined
       if (shell) notes.push({ file: source.file, ...at(source, where, shell.index), path: pointer(where), code: 'shell-variable', message: `$${shell.name} is replaced by pulpo (as in Compose), not by the command's shell`, hint: `write $$${shell.name} to let the shell expand it` })
