@@ -3,8 +3,10 @@ import type { Project } from '../config/types.js'
 import { desiredOf as desiredServices } from '../plan/desired.js'
 import type { Actual, Desired, Plan, ResourceStep } from '../plan/plan.js'
 import { modelSpecs } from '../mongo/models.js'
-import { databaseSteps, observeDatabases, type DatabaseView, type PostgresServerView } from './databases.js'
-import { observeDatamodels, type DatamodelView, type ServerView } from './datamodels.js'
+// Type-only: the datamodel and database modules (the MongoDB driver, PostgreSQL's wire protocol,
+// node:crypto and node:net) are loaded only for a project that has datamodels or databases.
+import type { DatabaseView, PostgresServerView } from './databases.js'
+import type { DatamodelView, ServerView } from './datamodels.js'
 import { reconcile } from '../plan/reconcile.js'
 import { checkServiceNames } from '../project/services.js'
 import { hashOf } from '../plan/hash.js'
@@ -62,14 +64,16 @@ export async function planFor(
   }
   const hasDatabases = Object.values(project.services).some((s) => s.databases.length)
   if (opts.datamodels === 'ensure' || opts.datamodels === 'none' || (!Object.keys(project.datamodels).length && !hasDatabases)) {
-    const plan = reconcile({ ...input, resources: opts.datamodels === 'ensure' ? [...datamodelSteps(project, undefined), ...databaseSteps(project, undefined)] : [] })
+    const databases = opts.datamodels === 'ensure' && hasDatabases ? (await import('./databases.js')).databaseSteps(project, undefined) : []
+    const plan = reconcile({ ...input, resources: opts.datamodels === 'ensure' ? [...datamodelSteps(project, undefined), ...databases] : [] })
     return { plan: { ...plan, datamodels: [], databases: [] }, actual, notes, servers: [], postgres: [] }
   }
   // Only a database that runs, healthy and unchanged, can be compared with pulpo.yaml.
   const services = reconcile(input)
   const up = new Set(actual.filter((a) => a.state === 'running' && a.health !== 'unhealthy' && services.steps.find((c) => c.service === a.name)?.action === 'noop').map((a) => a.name))
-  const { datamodels, servers } = Object.keys(project.datamodels).length ? await observeDatamodels(project, up, { prune: opts.prune }) : { datamodels: [], servers: [] }
-  const { databases, servers: postgres } = hasDatabases ? await observeDatabases(project, up) : { databases: [], servers: [] }
-  const plan = reconcile({ ...input, resources: [...datamodelSteps(project, datamodels), ...databaseSteps(project, databases)] })
+  const { datamodels, servers } = Object.keys(project.datamodels).length ? await (await import('./datamodels.js')).observeDatamodels(project, up, { prune: opts.prune }) : { datamodels: [], servers: [] }
+  const db = hasDatabases ? await import('./databases.js') : undefined
+  const { databases, servers: postgres } = db ? await db.observeDatabases(project, up) : { databases: [], servers: [] }
+  const plan = reconcile({ ...input, resources: [...datamodelSteps(project, datamodels), ...(db ? db.databaseSteps(project, databases) : [])] })
   return { plan: { ...plan, datamodels, databases }, actual, notes, servers, postgres }
 }

@@ -1,8 +1,6 @@
 import chalk from 'chalk'
 import { applyPlan, failed, renderFailures, withLock } from './apply.js'
 import { backendFor } from './backends.js'
-import { ensureDatabases } from './databases.js'
-import { applyDatamodels } from './datamodels.js'
 import type { CommandOutput } from './output.js'
 import { planFor } from './plan.js'
 import { resolveTarget, type TargetFlags } from './target.js'
@@ -54,9 +52,10 @@ export async function runUp(flags: TargetFlags, opts: { services: string[]; prun
     // A database's datamodels are applied once it is ready and before anything that waits for it to be healthy starts.
     const databases: string[] = []
     const resources = async (service: string, steps: ResourceStep[], progress: (text: string) => void) => {
-      if (steps.some((s) => s.kind === 'database')) databases.push(...(await ensureDatabases(project, service, progress)))
+      // Loaded here: the MongoDB driver and PostgreSQL's wire protocol, for a project that has these.
+      if (steps.some((s) => s.kind === 'database')) databases.push(...(await (await import('./databases.js')).ensureDatabases(project, service, progress)))
       if (!steps.some((s) => s.kind === 'datamodel')) return
-      const r = await applyDatamodels(project, service, { prune: opts.pruneIndexes, progress })
+      const r = await (await import('./datamodels.js')).applyDatamodels(project, service, { prune: opts.pruneIndexes, progress })
       datamodels.applied.push(...r.applied)
       datamodels.warnings.push(...r.warnings)
     }

@@ -1,5 +1,4 @@
 import { rmSync } from 'node:fs'
-import net from 'node:net'
 import type { Project } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
 import { stopInOrder, toResult } from '../../app/executor.js'
@@ -139,6 +138,7 @@ async function startable(project: Project, step: Step): Promise<ProcessSpec> {
 /** A port held by something else is reported before starting, with the holder when visible. */
 async function checkPort(spec: ProcessSpec) {
   if (spec.port === undefined) return
+  const net = await import('node:net')
   const free = await new Promise<boolean>((resolve) => {
     const srv = net.createServer()
     srv.once('error', () => resolve(false))
