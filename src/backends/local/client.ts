@@ -1,12 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import net from 'node:net'
 import type { Readable } from 'node:stream'
 import { PulpoError } from '../../errors.js'
 import { privateDir, type StateDir } from '../../project/paths.js'
-import { READY_FD, spawnSupervisor } from './launch.js'
+import { connectLines } from './line-socket.js'
 import type { Request, Response } from './protocol.js'
-import { takeSpare } from './spare.js'
 
 /**
  * Sends one request to the project's supervisor; undefined when no supervisor answers. A held
@@ -14,24 +12,20 @@ import { takeSpare } from './spare.js'
  */
 export function request(dirs: StateDir, req: Request, signal?: AbortSignal, held?: () => void): Promise<Response | undefined> {
   return new Promise((resolve) => {
-    const sock = net.connect(dirs.socket)
-    let buf = ''
     let settled = false
+    // The connection may fail before connectLines returns.
+    let close: (() => void) | undefined
     const done = (r: Response | undefined) => {
       if (settled) return
       settled = true
       signal?.removeEventListener('abort', interrupted)
-      sock.destroy()
       resolve(r)
+      close?.()
     }
     const interrupted = () => done({ ok: false, error: 'interrupted' })
-    sock.setEncoding('utf8')
-    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'))
-    sock.on('data', (d: string) => {
-      buf += d
-      for (let nl = buf.indexOf('\n'); nl >= 0 && !settled; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl)
-        buf = buf.slice(nl + 1)
+    close = connectLines(dirs.socket, JSON.stringify(req) + '\n', {
+      line: (line) => {
+        if (settled) return
         let res: Response
         try {
           res = JSON.parse(line)
@@ -40,16 +34,18 @@ export function request(dirs: StateDir, req: Request, signal?: AbortSignal, held
         }
         if (res.ok && res.held) held?.()
         else done(res)
-      }
+      },
+      end: () => done(undefined),
     })
-    sock.on('error', () => done(undefined))
-    sock.on('close', () => done(undefined))
-    signal?.addEventListener('abort', interrupted, { once: true })
+    if (settled) close()
+    else signal?.addEventListener('abort', interrupted, { once: true })
   })
 }
 
 /** Connects to the project's supervisor, starting one (detached, surviving this CLI) if none answers. */
 export async function ensureSupervisor(dirs: StateDir): Promise<void> {
+  // Loaded here: `status` asks a supervisor and never starts one (child_process is not set up for it).
+  const [{ READY_FD, spawnSupervisor }, { takeSpare }] = await Promise.all([import('./launch.js'), import('./spare.js')])
   const spare = takeSpare()
   try {
     // Without its socket there is no supervisor to ask: start one at once.
