@@ -20,25 +20,6 @@ const git = (...args) => {
 }
 const dirty = git('status', '--porcelain', '--untracked-files=no') ? '+dirty' : ''
 const build = { commit: (git('rev-parse', '--short=7', 'HEAD') || 'unknown') + dirty, date: git('log', '-1', '--format=%cs') || 'unknown' }
-execFileSync(
-  bun,
-  [
-    'build', 'src/main.ts',
-    '--compile',
-    // Without --production NODE_ENV is baked in as development and oclif warns.
-    '--production',
-    // Bytecode halves start-up; it needs ESM output because main.ts uses top-level await.
-    '--bytecode', '--format=esm',
-    // One chunk per lazily imported module inside the binary: the Node built-ins a command's
-    // modules import (crypto, child_process, streams) are then set up only for commands that load
-    // them, not by every start (`--version` 15 → 10 ms).
-    '--splitting',
-    // A compiled binary would otherwise read .env and bunfig.toml (whose `preload` runs code)
-    // from whatever directory the user runs it in.
-    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-    '--define', `PULPO_BUILD=${JSON.stringify(build)}`,
-    '--outfile', 'dist/pulpo',
-  ],
-  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
-)
+// Bun.build's JavaScript API (scripts/bundle.ts), for a plugin the command line has no flag for.
+execFileSync(bun, ['scripts/bundle.ts', 'dist/pulpo', JSON.stringify(build)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
 console.log(`built dist/pulpo in ${((Date.now() - started) / 1000).toFixed(1)} s`)

@@ -68,10 +68,11 @@ export function quickArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
 
 /** Runs the command as its oclif command would: the same output, JSON and errors (render/errors.ts). */
 export async function runWithoutOclif(args: QuickArgs): Promise<void> {
-  const [{ reportError }, { format }] = await Promise.all([import('./render/errors.js'), import('node:util')])
-  // oclif's Command.log, logToStderr and logJson (no JSON theme is configured).
-  const logJson = (data: unknown) => console.log(format(JSON.stringify(data, undefined, 2)))
-  const out = { json: args.json, log: (s: string) => console.log(format(s)), logToStderr: (s: string) => console.error(format(s)) }
+  const { reportError } = await import('./render/errors.js')
+  // oclif's Command.log, logToStderr and logJson (no JSON theme is configured): console.log of
+  // util.format(text), which is the text itself when it is the only argument.
+  const logJson = (data: unknown) => console.log(JSON.stringify(data, undefined, 2))
+  const out = { json: args.json, log: (s: string) => console.log(s), logToStderr: (s: string) => console.error(s) }
   try {
     const result = await run(args, out)
     if (result !== undefined && args.json) logJson(result)
