@@ -1,10 +1,16 @@
-import { spawnSync } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { privateDir } from '../project/paths.js'
 import type { Stats } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Service } from '../config/types.js'
 import { PulpoError } from '../errors.js'
+
+/**
+ * node:child_process on first use: kinds/kinds.ts reaches this module from every command that
+ * reads pulpo.yaml, and loading node:child_process in Bun costs a few ms of each.
+ */
+const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')
 
 /** Where Debian's packages put each major version's server binaries (<major>/bin). */
 const DEBIAN_ROOT = '/usr/lib/postgresql'
@@ -38,7 +44,7 @@ export function findBinaries(path: string, want?: number, root = DEBIAN_ROOT): B
 }
 
 function majorOf(dir: string): number {
-  const r = spawnSync(join(dir, 'postgres'), ['--version'], { encoding: 'utf8' })
+  const r = childProcess().spawnSync(join(dir, 'postgres'), ['--version'], { encoding: 'utf8' })
   const m = /(\d+)(?:\.\d+)?/.exec(r.stdout ?? '')
   return m ? Number(m[1]) : 0
 }
@@ -92,7 +98,7 @@ export function runAs(dataDir: string, path = process.env.PATH ?? ''): RunAs {
   const owner = existsSync(dataDir) && readdirSync(dataDir).length ? statSync(dataDir).uid : undefined
   const unshare = path.split(':').map((dir) => join(dir, 'unshare')).find((f) => existsSync(f))
   if (user && (owner === user.uid || (owner === undefined && blockedAbove(dataDir, user) === undefined))) return { kind: 'user', ...user }
-  if (unshare && owner !== user?.uid && spawnSync(unshare, [...USERNS, 'true']).status === 0) return { kind: 'userns', unshare }
+  if (unshare && owner !== user?.uid && childProcess().spawnSync(unshare, [...USERNS, 'true']).status === 0) return { kind: 'userns', unshare }
   const blocked = user ? blockedAbove(dataDir, user) : undefined
   throw new PulpoError('postgres-user', `PostgreSQL refuses to run as root${user ? `; user '${user.name}' cannot enter ${blocked ?? dataDir}` : ', and there is no postgres user to run it as'}, and this machine cannot run it in a user namespace (unshare --user)`, {
     hints: [user ? `let others enter ${blocked ?? dirname(dataDir)} (chmod o+x), or run pulpo as another user` : `install Debian's '${DEBIAN_PACKAGE}' package (it creates the user), or run pulpo as another user`],
@@ -138,7 +144,7 @@ export function initOnce(s: Service, bins: Binaries, dataDir: string) {
     }
     chmodSync(dataDir, 0o700)
     const [file, ...args] = wrap([join(bins.dir, 'initdb'), '-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'], how)
-    const r = spawnSync(file, args, {
+    const r = childProcess().spawnSync(file, args, {
       encoding: 'utf8',
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' },
