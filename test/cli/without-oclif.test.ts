@@ -30,6 +30,15 @@ const project = (files: Record<string, string>) => {
 before(ensureBinary)
 after(() => temps.forEach(removeDir))
 
+/** Each case (directory, arguments, environment) run without oclif and, with a trailing `--`, by oclif: the same stdout, stderr and exit code. */
+async function assertSameBothWays(cases: Array<[string, string[], Record<string, string>?]>) {
+  for (const [cwd, args, env] of cases) {
+    const fast = await pulpo(args, { cwd, env })
+    const oclif = await pulpo([...args, '--'], { cwd, env })
+    assert.deepEqual(fast, oclif, `${args.join(' ')}\nwithout oclif: ${show(fast)}\noclif: ${show(oclif)}`)
+  }
+}
+
 test('status without oclif says what oclif says, in every case', async () => {
   const good = project({ 'pulpo.yaml': FILE })
   const broken = project({ 'pulpo.yaml': FILE.replace('depends_on: { db: started }', 'depends_on: { dbb: started }') })
@@ -48,11 +57,7 @@ test('status without oclif says what oclif says, in every case', async () => {
     [broken, ['status', '--json']],
     [broken, ['status'], { FORCE_COLOR: '1' }],
   ]
-  for (const [cwd, args, env] of cases) {
-    const fast = await pulpo(args, { cwd, env })
-    const oclif = await pulpo([...args, '--'], { cwd, env })
-    assert.deepEqual(fast, oclif, `${args.join(' ')}\nwithout oclif: ${show(fast)}\noclif: ${show(oclif)}`)
-  }
+  await assertSameBothWays(cases)
   // Sanity: the cases say something.
   const r = await pulpo(['status'], { cwd: good })
   assert.equal(r.exitCode, 0, show(r))
@@ -135,11 +140,7 @@ test('validate without oclif says what oclif says, in every case', async () => {
     [broken, ['validate', '--json']],
     [broken, ['validate'], { FORCE_COLOR: '1' }],
   ]
-  for (const [cwd, args, env] of cases) {
-    const fast = await pulpo(args, { cwd, env })
-    const oclif = await pulpo([...args, '--'], { cwd, env })
-    assert.deepEqual(fast, oclif, `${args.join(' ')}\nwithout oclif: ${show(fast)}\noclif: ${show(oclif)}`)
-  }
+  await assertSameBothWays(cases)
   const r = await pulpo(['validate'], { cwd: broken })
   assert.equal(r.exitCode, 1, show(r))
   assert.match(r.stderr, /dbb/)
