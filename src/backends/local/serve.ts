@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, openSync, read, writeSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 /** What `pulpo supervise` is asked: to supervise a project, or to wait as a spare for one (spare.ts). */
@@ -55,13 +55,16 @@ async function serve(dir: string, project: string): Promise<never> {
   return new Promise<never>(() => {})
 }
 
-/** The one line `up` writes to a spare: `{"dir", "project"}`; undefined once stdin closes without it. */
+/**
+ * The one line `up` writes to a spare: `{"dir", "project"}`; undefined once stdin closes without
+ * it. Read from the descriptor, not process.stdin: in Bun the stream costs ≈ 10 ms to set up.
+ */
 function projectFromStdin(): Promise<{ dir: string; project: string } | undefined> {
   return new Promise((done) => {
-    let text = ''
+    const chunks: Buffer[] = []
+    const buf = Buffer.alloc(64 * 1024)
     const finish = () => {
-      process.stdin.removeAllListeners()
-      process.stdin.destroy()
+      const text = Buffer.concat(chunks).toString('utf8')
       try {
         const told = JSON.parse(text.slice(0, text.indexOf('\n')))
         done(typeof told?.dir === 'string' && typeof told?.project === 'string' ? told : undefined)
@@ -69,28 +72,29 @@ function projectFromStdin(): Promise<{ dir: string; project: string } | undefine
         done(undefined)
       }
     }
-    process.stdin.setEncoding('utf8')
-    process.stdin.on('data', (chunk: string) => {
-      text += chunk
-      if (text.includes('\n')) finish()
-    })
-    process.stdin.on('end', finish)
-    process.stdin.on('error', finish)
+    const next = () =>
+      read(0, buf, 0, buf.length, null, (err, n) => {
+        if (err || n === 0) return finish()
+        chunks.push(Buffer.from(buf.subarray(0, n)))
+        if (buf.subarray(0, n).includes(10)) return finish()
+        next()
+      })
+    next()
   })
 }
 
 /**
  * A spare was started before its log's place was known, its output going nowhere: from here on
- * what it would print (an uncaught error, above all) goes to the project's supervisor log, as a
- * supervisor started with the log as its output has it.
+ * what it would print (console output, an uncaught error above all) goes to the project's
+ * supervisor log, as a supervisor started with the log as its output has it. Not through
+ * process.stdout and process.stderr: setting those streams up would delay its listening.
  */
 function logTo(file: string): void {
   const fd = openSync(file, 'a', 0o600)
-  const write = (chunk: string | Uint8Array) => (typeof chunk === 'string' ? writeSync(fd, chunk) : writeSync(fd, chunk), true)
-  process.stdout.write = write as typeof process.stdout.write
-  process.stderr.write = write as typeof process.stderr.write
+  const line = (...args: unknown[]) => void writeSync(fd, args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ') + '\n')
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) console[method] = line
   const fatal = (e: unknown) => {
-    write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+    line(e)
     process.exit(1)
   }
   process.on('uncaughtException', fatal)
