@@ -7,7 +7,8 @@ const [outfile, build] = process.argv.slice(2)
  * chalk's copy of supports-color imports node:tty for `tty.isatty(1)` and `tty.isatty(2)`; in Bun,
  * loading node:tty sets up Node's stream classes (≈ 4 ms of a 30–40 ms `status`, which needs no
  * stream). It gets isatty from /proc/self/fd instead: a descriptor is a terminal when it is a
- * pseudo-terminal, a virtual console or the console; where /proc cannot say, node:tty as before.
+ * pseudo-terminal, a tty device (virtual console, serial line) or the console; where /proc
+ * cannot say, node:tty as before.
  */
 const SUPPORTS_COLOR = /chalk\/source\/vendor\/supports-color\/index\.js$/
 const TTY_IMPORT = "import tty from 'node:tty';"
@@ -21,7 +22,7 @@ const tty = {
     } catch {
       return pulpoRequire(import.meta.url)('node:tty').isatty(fd);
     }
-    return target.startsWith('/dev/pts/') || /^\\/dev\\/tty\\d*$/.test(target) || target === '/dev/console';
+    return target.startsWith('/dev/pts/') || target.startsWith('/dev/tty') || target === '/dev/console';
   },
 };`
 
