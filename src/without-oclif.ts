@@ -1,3 +1,4 @@
+import type { CommandOutput } from './app/output.js'
 import type { TargetFlags } from './app/target.js'
 
 /** The commands main.ts runs without oclif: what people and scripts run over and over, and `up`, whose start-up delays every service. */
@@ -72,7 +73,7 @@ export async function runWithoutOclif(args: QuickArgs): Promise<void> {
   // oclif's Command.log, logToStderr and logJson (no JSON theme is configured): console.log of
   // util.format(text), which is the text itself when it is the only argument.
   const logJson = (data: unknown) => console.log(JSON.stringify(data, undefined, 2))
-  const out = { json: args.json, log: (s: string) => console.log(s), logToStderr: (s: string) => console.error(s) }
+  const out: CommandOutput = { json: args.json, log: (s: string) => console.log(s), logToStderr: (s: string) => console.error(s) }
   try {
     const result = await run(args, out)
     if (result !== undefined && args.json) logJson(result)
@@ -81,7 +82,7 @@ export async function runWithoutOclif(args: QuickArgs): Promise<void> {
   }
 }
 
-async function run(args: QuickArgs, out: { json: boolean; log(s: string): void; logToStderr(s: string): void }): Promise<unknown> {
+async function run(args: QuickArgs, out: CommandOutput): Promise<unknown> {
   switch (args.command) {
     case 'status':
       return (await import('./app/status.js')).runStatus(args.flags, out)
