@@ -96,7 +96,7 @@ function main() {
     const bun = join(root, 'node_modules', '.bin', 'bun')
     const build = (name, source) => {
       writeFileSync(join(work, `${name}.ts`), source)
-      // The same flags as scripts/build.mjs, so the difference is pulpo's own code.
+      // The options scripts/bundle.ts gives Bun.build (splitting aside: one module has nothing to split), so the difference is pulpo's own code.
       execFileSync(bun, [
         'build', join(work, `${name}.ts`), '--compile', '--bytecode', '--format=esm', '--production',
         '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--outfile', join(work, name),
