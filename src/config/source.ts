@@ -49,18 +49,24 @@ export interface Source {
   problems: Problem[]
 }
 
-/** Finds the config file: the one named, else pulpo.yaml in the working directory or above. */
-export function findConfigFile(explicit: string | undefined, cwd = process.cwd()): string {
+/** The config file: the one named, else pulpo.yaml in the working directory or above; undefined when there is none. */
+export function locateConfigFile(explicit: string | undefined, cwd = process.cwd()): string | undefined {
   if (explicit) {
     const p = resolve(cwd, explicit)
-    if (!existsSync(p)) throw new PulpoError('config-not-found', `${explicit}: no such file`, { hints: ['check the path given to -c/--config'] })
-    return p
+    return existsSync(p) ? p : undefined
   }
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     const candidate = join(dir, DEFAULT_FILE)
     if (existsSync(candidate)) return candidate
-    if (dirname(dir) === dir) break
+    if (dirname(dir) === dir) return undefined
   }
+}
+
+/** Finds the config file (locateConfigFile), or says why there is none. */
+export function findConfigFile(explicit: string | undefined, cwd = process.cwd()): string {
+  const found = locateConfigFile(explicit, cwd)
+  if (found) return found
+  if (explicit) throw new PulpoError('config-not-found', `${explicit}: no such file`, { hints: ['check the path given to -c/--config'] })
   throw new PulpoError('config-not-found', `no ${DEFAULT_FILE} in ${cwd} or any directory above it`, {
     hints: ['run `pulpo init` to write a starter pulpo.yaml, or pass -c FILE'],
   })

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { DEFAULT_FILE } from '../../config/source.js'
-import { stateRoot, type StateDir } from '../../project/paths.js'
+import { dirname } from 'node:path'
+import { locateConfigFile } from '../../config/source.js'
+import { StateDir, stateRoot } from '../../project/paths.js'
 import { READY_FD, selfCommand, supervisorEnv } from './launch.js'
 
 /**
@@ -47,8 +47,10 @@ let spare: Spare | undefined
  * start one is only the cost of starting the supervisor later.
  */
 export function startSpare(config: string | undefined, cwd = process.cwd()): void {
-  const dir = configDir(config, cwd)
-  if (!dir || hasSupervisor(dir)) return
+  const file = locateConfigFile(config, cwd)
+  if (!file) return
+  const dir = dirname(file)
+  if (hasSupervisor(dir)) return
   try {
     const [file, ...args] = selfCommand()
     const stdio: StdioOptions = ['pipe', 'ignore', 'ignore', 'pipe']
@@ -74,19 +76,10 @@ export function releaseSpare(): void {
   takeSpare()?.release()
 }
 
-/** Where the file `up` reads is, found as config/source.ts finds it; undefined when there is none (up then says so). */
-function configDir(config: string | undefined, cwd: string): string | undefined {
-  if (config) return existsSync(resolve(cwd, config)) ? dirname(resolve(cwd, config)) : undefined
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, DEFAULT_FILE))) return dir
-    if (dirname(dir) === dir) return undefined
-  }
-}
-
-/** A project of the directory has a supervisor's socket (the usual `up` of a running project). */
+/** A project of the directory has a supervisor's socket (the usual `up` of a running project), wherever StateDir puts it. */
 function hasSupervisor(dir: string): boolean {
   try {
-    return readdirSync(stateRoot(dir)).some((name) => existsSync(join(stateRoot(dir), name, 'supervisor.sock')))
+    return readdirSync(stateRoot(dir)).some((name) => existsSync(new StateDir(dir, name).socket))
   } catch {
     return false
   }
