@@ -1,16 +1,13 @@
-import { createRequire } from 'node:module'
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { privateDir } from '../project/paths.js'
 import type { Stats } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Service } from '../config/types.js'
 import { PulpoError } from '../errors.js'
+import { builtin } from '../util/builtin.js'
 
-/**
- * node:child_process on first use: kinds/kinds.ts reaches this module from every command that
- * reads pulpo.yaml, and loading node:child_process in Bun costs a few ms of each.
- */
-const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')
+// On first use (util/builtin.ts): kinds/kinds.ts reaches this module from every command that reads pulpo.yaml.
+const childProcess = () => builtin<typeof import('node:child_process')>('node:child_process')
 
 /** Where Debian's packages put each major version's server binaries (<major>/bin). */
 const DEBIAN_ROOT = '/usr/lib/postgresql'

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { builtin } from './builtin.js'
 
 type BunHasher = { hash(algorithm: 'sha256', data: string, encoding: 'hex'): string }
 type NodeCrypto = typeof import('node:crypto')
@@ -14,6 +14,6 @@ let nodeCrypto: NodeCrypto | undefined
  */
 export function sha256(data: string): string {
   if (bun) return bun.hash('sha256', data, 'hex')
-  nodeCrypto ??= createRequire(import.meta.url)('node:crypto') as NodeCrypto
+  nodeCrypto ??= builtin<NodeCrypto>('node:crypto')
   return nodeCrypto.hash ? nodeCrypto.hash('sha256', data, 'hex') : nodeCrypto.createHash('sha256').update(data).digest('hex')
 }

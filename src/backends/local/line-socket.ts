@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { builtin } from '../../util/builtin.js'
 
 /** What a line-reading client of a Unix socket is told. */
 export interface LineHandlers {
@@ -89,7 +89,7 @@ function viaBun(connect: BunConnect, path: string, first: string, on: LineHandle
 
 function viaNode(path: string, first: string, on: LineHandlers): () => void {
   const feed = splitter(on)
-  const net = createRequire(import.meta.url)('node:net') as typeof import('node:net')
+  const net = builtin<typeof import('node:net')>('node:net')
   const sock = net.connect(path)
   sock.setEncoding('utf8')
   sock.on('connect', () => sock.write(first))
