@@ -75,7 +75,11 @@ const checkDependsOnTargets: Check = (ctx) => {
       // The path is built only for a problem: most dependencies of a big file have none.
       const at = () => [...site.path, 'depends_on', list ? i : dep]
       if (dep === site.service) out.push(problem(ctx, 'depends-on', at(), `service '${site.service}' depends on itself`, undefined, list ? 'value' : 'key'))
-      else if (!isKnown.has(dep)) out.push(problem(ctx, 'depends-on', at(), `'${site.service}' depends on unknown service '${dep}'`, didYouMean(dep, known) ?? (known.length ? `services are: ${someNames(known)}` : undefined), list ? 'value' : 'key'))
+      else if (!isKnown.has(dep)) {
+        // A service cannot depend on itself, so it is no suggestion for its own typo.
+        const others = known.filter((k) => k !== site.service)
+        out.push(problem(ctx, 'depends-on', at(), `'${site.service}' depends on unknown service '${dep}'`, didYouMean(dep, others) ?? (others.length ? `services are: ${someNames(others)}` : undefined), list ? 'value' : 'key'))
+      }
     })
   }
   return out
