@@ -2,21 +2,24 @@
  * Bad input in swarm mode, against the real cluster: a docker_host that does not answer, a daemon
  * that is a worker (not a manager), a service built but never pushed, and a placement no node
  * satisfies (its task stays pending: `up` says so within the service's timeout, not hang), and a
- * program that does not answer where its probe asks (its task runs but never passes its healthcheck).
+ * program that does not answer where its probe asks (its task runs but never passes its healthcheck),
+ * and an image no node can pull (its tasks are rejected: `up` says so once they are, not at its deadline).
  */
 import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { assertNoStackTrace, ensureBinary, removeDir, show, tempDir } from '../cli/helpers.js'
 import { dockerOn, pulpo, swarm, uniqueName, type Swarm } from './helpers.js'
 
-function project(s: Swarm, name: string, opts: { dockerHost?: string; placement?: string; build?: boolean; listen?: number } = {}) {
+function project(s: Swarm, name: string, opts: { dockerHost?: string; placement?: string; build?: boolean; listen?: number; image?: string } = {}) {
   const yaml = [
     'version: 1',
     `project: ${name}`,
     `registry: ${s.registry}`,
     'services:',
     '  web:',
-    opts.build ? '    build: { context: app }' : `    image: ${s.baseImage}`,
+    opts.build ? '    build: { context: app }' : `    image: ${opts.image ?? s.baseImage}`,
     `    command: [python3, -m, http.server, "${opts.listen ?? 8000}"]`,
     '    port: 8000',
     '    publish: false',
@@ -101,5 +104,21 @@ describe('swarm mode: bad input', () => {
     assert.match(r.stderr, /✖ web: not ready after \d+s: 0\/1 tasks running; its task on \S+ started but has not passed its healthcheck \(tcp port 8000\)/)
     assert.match(r.stderr, /pulpo logs web/)
     assert.doesNotMatch(r.stderr, /placement/)
+  })
+
+  // The probe's timeout is longer than the test's: an `up` that waited for its deadline fails it.
+  it('says an image no node can pull is that, after its tasks are rejected rather than at its deadline', { timeout: 150_000 }, async () => {
+    const image = `${s.registry}/pulpo-test-never-pushed:nope`
+    const { name, dir } = make({ image })
+    const file = path.join(dir, 'pulpo.yaml')
+    writeFileSync(file, readFileSync(file, 'utf8').replace('timeout: 5s', 'timeout: 5m'))
+    const r = await pulpo(['up', '-e', 'prod'], { cwd: dir })
+    assert.equal(r.exitCode, 1, show(r))
+    assertNoStackTrace(r)
+    assert.match(r.stderr, /✖ web: its tasks cannot start \(\d+ rejected, none running\): .*pulpo-test-never-pushed/)
+    assert.match(r.stderr, /every node pulls the image .*pulpo-test-never-pushed:nope from its registry/)
+    assert.doesNotMatch(r.stderr, /not ready after/)
+    // Left deployed for the user to look at, as a pending placement is.
+    assert.match(await dockerOn(s.manager, 'service', 'ls', '--filter', `name=${name}_web`, '--format', '{{.Replicas}}'), /^0\/1/)
   })
 })

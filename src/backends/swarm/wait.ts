@@ -3,7 +3,7 @@ import type { WaitCondition } from '../../plan/conditions.js'
 import { toMillis } from '../../util/duration.js'
 import { describeProbe } from '../../probes/probe.js'
 import { ServiceFailed } from '../backend.js'
-import { taskState, type SwarmEngine } from './engine.js'
+import { taskState, type SwarmEngine, type SwarmTask } from './engine.js'
 import { viewOf, type ServiceView } from './observe.js'
 
 /** A rolling update under way: what Swarm's update state said before pulpo asked for it. */
@@ -63,11 +63,34 @@ export async function waitForService(engine: SwarmEngine, project: Project, serv
       const settled = !rollout || (fresh && v.update === 'completed')
       if (condition === 'started' && v.running > 0) return
       if (v.running >= v.desired && settled) return
+      // An update with tasks that cannot start is rolled back by Swarm (its failure_action), above.
+      if (!rollout && !v.running) {
+        const rejected = v.failedTasks.filter((t) => taskState(t) === 'rejected')
+        if (rejected.length >= REJECTED_IN_A_ROW) throw cannotStart(project, service, v, rejected)
+      }
     }
     progress?.(rollingBack ? 'update failed: rolling back' : v.job ? `job: ${v.completed}/${v.desired} completed` : `${v.running}/${v.desired} running${v.update === 'updating' ? ', updating' : ''}`)
     if (Date.now() > deadline) throw notReady(project, service, v, budgetMs(project, service, v, !!rollout))
     await new Promise((r) => setTimeout(r, 1000))
   }
+}
+
+/**
+ * A task Swarm rejects never ran: no node could create its container (an image it cannot pull, a
+ * bind mount's missing source). Swarm retries it forever, so waiting out the deadline would only
+ * delay the same answer: after this many rejections, and none running, it is the answer.
+ */
+const REJECTED_IN_A_ROW = 3
+
+function cannotStart(project: Project, service: string, v: ServiceView, rejected: SwarmTask[]): ServiceFailed {
+  const error = rejected.find((t) => t.Error)?.Error ?? 'rejected by its node'
+  const image = /no such image|pull access denied|manifest unknown|not found|unauthorized/i.test(error)
+  return new ServiceFailed(service, `its tasks cannot start (${rejected.length} rejected, none running): ${error}`, [
+    image
+      ? `every node pulls ${v.image ? `the image ${v.image.replace(/@sha256:[0-9a-f]+$/, '')}` : 'its image'} from its registry: check its name and tag (for a built image, pulpo build --push)`
+      : `see docker service ps --no-trunc ${project.name}_${service} on the manager`,
+    'the service stays deployed for you to look at; pulpo up again after the fix, or pulpo down',
+  ])
 }
 
 /**
