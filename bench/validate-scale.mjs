@@ -9,6 +9,11 @@
 // --baseline times another build's validate on the same files, interleaved with this one's (the
 // order turning each run), for a before/after at one load.
 //
+// Two floors are timed with them, each a Bun binary built like dist/pulpo: one that only reads the
+// file and parses it with Bun's YAML parser (what pulpo's fast path uses), and one that also checks
+// it against pulpo's schema with the same generated validator. Any validate does at least that, so
+// a floor above the target says the target is out of reach of this runtime, not of pulpo's code.
+//
 // The files look like real projects: a MongoDB and a Prefect service, process services in
 // depends_on chains of 10 with fan-in to each chain's last service, all four probe kinds, env
 // values with ${services.X.url} and ${VAR:-default}, a dev (local) and a prod (docker) environment
@@ -180,6 +185,25 @@ function validates(file, cwd) {
   if (r.status !== 0 || !body.valid) throw new Error(`${file} is not valid (exit ${r.status}):\n${JSON.stringify(body.errors?.slice(0, 10) ?? body, null, 2)}`)
 }
 
+/** The floor binaries (see the top), built into `work` by the same Bun with dist/pulpo's options. */
+function buildFloors(work) {
+  const bun = join(root, 'node_modules', '.bin', 'bun')
+  const validator = join(root, 'src', 'config', 'schema-validator.generated.js')
+  const build = (name, source) => {
+    writeFileSync(join(work, `${name}.ts`), source)
+    execFileSync(bun, [
+      'build', join(work, `${name}.ts`), '--compile', '--bytecode', '--format=esm', '--production',
+      '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--outfile', join(work, name),
+    ], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] })
+    return join(work, name)
+  }
+  const read = "import { readFileSync } from 'node:fs'\nconst data = Bun.YAML.parse(readFileSync(process.argv[2], 'utf8'))\n"
+  return [
+    { name: 'floor: parse', file: build('floor-parse', `${read}console.log(Object.keys(data.services).length)\n`) },
+    { name: 'floor: +schema', file: build('floor-schema', `import validate from ${JSON.stringify(validator)}\n${read}if (!validate(data)) process.exit(1)\nconsole.log(Object.keys(data.services).length)\n`) },
+  ]
+}
+
 function main() {
   if (!existsSync(BIN)) {
     if (BIN !== join(root, 'dist', 'pulpo')) throw new Error(`${BIN}: no such file`)
@@ -195,11 +219,13 @@ function main() {
       validates(file, work)
       return { n, file, bytes: statSync(file).size, lines: text.split('\n').length - 1 }
     })
+    const floors = buildFloors(work)
     // Warm the page cache and the binary, then interleave: --version, each size, --version, ...
     for (let i = 0; i < 2; i++) {
       timeOnce(BIN, ['--version'], work)
       for (const f of files) timeOnce(BIN, ['validate', '-c', f.file], work)
       if (BASELINE) for (const f of files) timeOnce(BASELINE, ['validate', '-c', f.file], work)
+      for (const fl of floors) for (const f of files) timeOnce(fl.file, [f.file], work)
     }
     const loadBefore = load()
     const version = []
@@ -208,6 +234,7 @@ function main() {
     const cpu = files.map(() => ({}))
     const base = files.map(() => [])
     const baseCpu = files.map(() => ({}))
+    const floorSamples = floors.map(() => files.map(() => []))
     for (let i = 0; i < RUNS; i++) {
       version.push(timeOnce(BIN, ['--version'], work, versionCpu))
       files.forEach((f, k) => {
@@ -215,29 +242,36 @@ function main() {
         const theirs = () => BASELINE && base[k].push(timeOnce(BASELINE, ['validate', '-c', f.file], work, baseCpu[k]))
         if (i % 2) theirs(), ours()
         else ours(), theirs()
+        floors.forEach((fl, j) => floorSamples[j][k].push(timeOnce(fl.file, [f.file], work)))
       })
     }
     const loadAfter = load()
     const v = stats(version)
     const rows = files.map((f, k) => ({ n: f.n, lines: f.lines, bytes: f.bytes, ...stats(samples[k]), cpuMsPerRun: cpu[k].ms === undefined ? undefined : cpu[k].ms / RUNS }))
     const baseline = BASELINE ? files.map((f, k) => ({ n: f.n, ...stats(base[k]), cpuMsPerRun: baseCpu[k].ms === undefined ? undefined : baseCpu[k].ms / RUNS })) : undefined
+    const floorRows = floors.map((fl, j) => ({ name: fl.name, sizes: files.map((f, k) => ({ n: f.n, ...stats(floorSamples[j][k]) })) }))
     const at = (n) => rows.find((r) => r.n === n)
     const vs1000 = at(1000) && at(1000).median / v.median
     const growth = at(1000) && at(10000) && at(10000).median / at(1000).median
     const netGrowth = at(1000) && at(10000) && (at(10000).median - v.median) / (at(1000).median - v.median)
     if (process.argv.includes('--json')) {
-      console.log(JSON.stringify({ bin: BIN, runs: RUNS, loadavg: [Number(loadBefore), Number(loadAfter)], version: { ...v, cpuMsPerRun: versionCpu.ms === undefined ? undefined : versionCpu.ms / RUNS }, sizes: rows, vs1000, growth, netGrowth, ...(baseline ? { baseline: { bin: BASELINE, sizes: baseline } } : {}) }, null, 2))
+      console.log(JSON.stringify({ bin: BIN, runs: RUNS, loadavg: [Number(loadBefore), Number(loadAfter)], version: { ...v, cpuMsPerRun: versionCpu.ms === undefined ? undefined : versionCpu.ms / RUNS }, sizes: rows, vs1000, growth, netGrowth, floors: floorRows, ...(baseline ? { baseline: { bin: BASELINE, sizes: baseline } } : {}) }, null, 2))
       return
     }
     console.log(`pulpo validate -c FILE, median of ${RUNS} interleaved runs (ms, wall clock incl. process start); load average ${loadBefore} → ${loadAfter}`)
     console.log(`${'N'.padStart(9)} ${'lines'.padStart(7)} ${'KB'.padStart(6)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'×--version'.padStart(10)} ${'CPU/run'.padStart(7)}`)
     console.log(`${'--version'.padStart(9)} ${''.padStart(7)} ${''.padStart(6)} ${fmt(v.median)} ${fmt(v.p90)} ${fmt(v.min)} ${'1.00'.padStart(10)} ${cpuPerRun(versionCpu, RUNS)}`)
     rows.forEach((r, k) => console.log(`${String(r.n).padStart(9)} ${String(r.lines).padStart(7)} ${(r.bytes / 1024).toFixed(0).padStart(6)} ${fmt(r.median)} ${fmt(r.p90)} ${fmt(r.min)} ${(r.median / v.median).toFixed(2).padStart(10)} ${cpuPerRun(cpu[k], RUNS)}`))
+    for (const fl of floorRows) fl.sizes.forEach((r) => console.log(`${String(r.n).padStart(9)} ${fl.name.padStart(14)} ${fmt(r.median)} ${fmt(r.p90)} ${fmt(r.min)} ${(r.median / v.median).toFixed(2).padStart(10)}`))
     for (let k = 1; k < rows.length; k++) {
       const [a, b] = [rows[k - 1], rows[k]]
       console.log(`growth ${a.n}→${b.n}: ${(b.median / a.median).toFixed(2)}× (net of --version: ${((b.median - v.median) / (a.median - v.median)).toFixed(2)}×)`)
     }
     if (vs1000 !== undefined) console.log(`N=1000 validate / --version: ${vs1000.toFixed(2)}×  target ≤ ${TARGET_VS_VERSION}×: ${vs1000 <= TARGET_VS_VERSION ? 'PASS' : 'MISS'}`)
+    for (const fl of floorRows) {
+      const r = fl.sizes.find((x) => x.n === 1000)
+      if (r) console.log(`N=1000 ${fl.name} / --version: ${(r.median / v.median).toFixed(2)}× (validate is ${(at(1000).median / r.median).toFixed(2)}× of it)${r.median / v.median > TARGET_VS_VERSION ? `: above the ${TARGET_VS_VERSION}× target by itself` : ''}`)
+    }
     if (growth !== undefined) console.log(`growth 1000→10000: ${growth.toFixed(2)}×  target ≤ ${TARGET_GROWTH}×: ${growth <= TARGET_GROWTH ? 'PASS' : 'MISS'}`)
     const k1 = rows.findIndex((r) => r.n === 1000)
     const k10 = rows.findIndex((r) => r.n === 10000)
