@@ -109,6 +109,8 @@ export interface SwarmInfo {
   update: string
   /** Its spec was changed outside pulpo (`docker service update` by hand). */
   drift?: boolean
+  /** None of its tasks runs and they fail again and again: how many, and the newest one's error. */
+  failing?: { tasks: number; error: string }
 }
 
 export const isActive = (a: Actual | undefined) => a !== undefined && (a.state === 'running' || a.state === 'starting')

@@ -29,6 +29,8 @@ export interface StatusRow {
   crash_loop?: { exit_code: number | null; restarts: number }
   /** A job (something waits for it to complete) that ran to completion. */
   completed?: true
+  /** Swarm: none of its tasks runs and they keep failing (how many, the newest one's error). */
+  failing?: { tasks: number; error: string }
 }
 
 /** Desired vs actual for every service, desired or running, with the action `up` would take. */
@@ -70,12 +72,13 @@ function actualWords(r: StatusRow): string {
   if (r.crash_loop) return chalk.red(`crash loop (${r.crash_loop.exit_code === null ? 'killed' : `exit ${r.crash_loop.exit_code}`}, ${count(r.crash_loop.restarts, 'restart')})`)
   if (r.restarting_in_s !== undefined) return chalk.yellow(`restarting (in ${r.restarting_in_s}s)`)
   if (r.completed) return chalk.green('completed')
+  if (r.failing) return chalk.red(`failing (${count(r.failing.tasks, 'task')})`)
   return STATE_COLOUR[r.actual](r.actual + (r.actual === 'exited' && r.exit_code !== undefined && r.exit_code !== null ? ` (${r.exit_code})` : ''))
 }
 
-/** Services that are not well although nothing is pending: `worker (crash loop)`. */
+/** Services that are not well although nothing is pending: `worker (crash loop)`, `web (No such image: ...)`. */
 export function failing(rows: StatusRow[]): string[] {
-  return rows.filter((r) => r.crash_loop).map((r) => `${r.name} (crash loop)`)
+  return rows.flatMap((r) => (r.crash_loop ? [`${r.name} (crash loop)`] : r.failing ? [`${r.name} (${r.failing.error})`] : []))
 }
 
 export function uptime(s: number | undefined): string {

@@ -118,7 +118,14 @@ describe('swarm mode: bad input', () => {
     assert.match(r.stderr, /✖ web: its tasks cannot start \(\d+ rejected, none running\): .*pulpo-test-never-pushed/)
     assert.match(r.stderr, /every node pulls the image .*pulpo-test-never-pushed:nope from its registry/)
     assert.doesNotMatch(r.stderr, /not ready after/)
-    // Left deployed for the user to look at, as a pending placement is.
+    // Left deployed for the user to look at, as a pending placement is, and status says it fails.
     assert.match(await dockerOn(s.manager, 'service', 'ls', '--filter', `name=${name}_web`, '--format', '{{.Replicas}}'), /^0\/1/)
+    const human = await pulpo(['status', '-e', 'prod'], { cwd: dir })
+    assert.match(human.stdout, /failing: web \(No such image: .*pulpo-test-never-pushed:nope\)/, show(human))
+    assert.match(human.stdout, /^web +running +failing \(\d+ tasks\)/m, show(human))
+    const json = JSON.parse((await pulpo(['status', '-e', 'prod', '--json'], { cwd: dir })).stdout)
+    const web = json.services.find((x: { name: string }) => x.name === 'web')
+    assert.ok(web.failing.tasks >= 3, JSON.stringify(web))
+    assert.match(web.failing.error, /No such image/)
   })
 })

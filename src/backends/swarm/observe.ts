@@ -95,7 +95,19 @@ export function swarmInfo(v: ServiceView) {
     ...(v.image ? { image: v.image } : {}),
     update: updateWord(v),
     ...(v.drift ? { drift: true } : {}),
+    ...failingTasks(v),
   }
+}
+
+/**
+ * A service none of whose tasks runs while they keep failing (a crash loop, or an image no node
+ * can pull): Swarm retries forever and its replicas only say 0/1. Two failures, not one: a single
+ * failed task beside its replacement starting is a restart.
+ */
+function failingTasks(v: ServiceView): { failing?: { tasks: number; error: string } } {
+  if (v.job || v.running || !v.desired || v.failedTasks.length < 2) return {}
+  const newest = v.failedTasks[0]
+  return { failing: { tasks: v.failedTasks.length, error: newest.Error || newest.CurrentState } }
 }
 
 /** Swarm's update states in the contract's words: updating, completed, rolled_back, paused... */
