@@ -22,7 +22,8 @@ export const checkPostgres: Check = (ctx) => {
   ]
   for (const { path, name, svc, kind } of sites) {
     if (svc.databases !== undefined && kind !== 'postgres') out.push(problem(ctx, 'postgres', [...path, 'databases'], `'${name}' has databases but is not a postgres service`, 'databases: belongs to a service of kind: postgres'))
-    if (svc.database === undefined) continue
+    // Not a string: the schema says so, and a name is what the rest of this check compares.
+    if (typeof svc.database !== 'string') continue
     if (kind !== 'prefect') out.push(problem(ctx, 'postgres', [...path, 'database'], `'${name}' has database: but is not a prefect service`, "database: tells a Prefect server (kind: prefect) which postgres service keeps its data"))
     else if (!ctx.raw.services?.[svc.database]) out.push(problem(ctx, 'postgres', [...path, 'database'], `'${name}': database names unknown service '${svc.database}'`, didYouMean(svc.database, postgres) ?? (postgres.length ? `postgres services: ${someNames(postgres)}` : 'add a service with kind: postgres')))
     else if (ctx.raw.services[svc.database].kind !== 'postgres') out.push(problem(ctx, 'postgres', [...path, 'database'], `'${name}': database names '${svc.database}', which is not a postgres service`, postgres.length ? `postgres services: ${someNames(postgres)}` : `add kind: postgres to '${svc.database}'`))

@@ -4,7 +4,7 @@ import { environmentNames, selectEnvironment } from './environments.js'
 import { isRecord, type RawConfig } from './model.js'
 import { checkEnvironment, loadVariables, resolveProject } from './resolve.js'
 import type { Project } from './types.js'
-import { schemaProblems } from './schema.js'
+import { schemaAcceptedPart, schemaProblems } from './schema.js'
 import { findConfigFile, locate, readSource, withData, type Source } from './source.js'
 import { interpolateTyped } from './typed.js'
 
@@ -50,15 +50,18 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
   const interpolation: Problem[] = []
   const notes: Problem[] = []
   // Interpolation is checked in every environment; `${VAR:?}` only where it will be used. Only the
-  // selected one is resolved into a project; the others are checked against it.
+  // selected one is resolved into a project; the others are checked against it. Resolving needs
+  // data of the schema's shape: a file with schema problems is checked in the part the schema
+  // accepts, so its interpolation problems are reported with them, not after they are fixed.
   let project: Project | undefined
-  if (!schema.length) {
-    const selected = resolveProject(source, raw, envName, { requireVariables: true })
+  const checked = (schema.length ? schemaAcceptedPart(raw) : raw) as RawConfig | undefined
+  if (checked) {
+    const selected = resolveProject(source, checked, envName, { requireVariables: true })
     project = selected.project
     // In the file's order of environments, so problems on one line keep their order.
-    for (const env of new Set([...environmentNames(raw), envName])) {
-      if (raw.environments && !raw.environments[env] && env !== envName) continue
-      const r = env === envName ? selected : checkEnvironment(source, raw, env, project)
+    for (const env of new Set([...environmentNames(checked), envName])) {
+      if (checked.environments && !checked.environments[env] && env !== envName) continue
+      const r = env === envName ? selected : checkEnvironment(source, checked, env, project)
       interpolation.push(...r.problems)
       notes.push(...r.notes)
     }

@@ -41,6 +41,40 @@ export function schemaProblems(source: Source): Problem[] {
 }
 
 /**
+ * The largest part of the file's data that the schema accepts, for the checks that need data of
+ * the right shape (interpolation in every environment) to run on a file with schema problems too:
+ * a copy without each value a schema error is about (an unknown key, a value of the wrong type, an
+ * object missing a required key; a whole list for a bad item, so the other paths keep their
+ * indexes and locations), again until the rest validates, as taking a value away can leave its
+ * parent without a required key. Undefined when nothing acceptable is left (the root is wrong).
+ */
+export function schemaAcceptedPart(data: unknown): Record<string, unknown> | undefined {
+  const copy = structuredClone(data) as Record<string, unknown>
+  // Each round takes away at least one value, and each value once: the file's size bounds it.
+  for (;;) {
+    if (precompiled(copy)) return copy
+    // A missing `version` leaves the rest to check: nothing but the schema reads it.
+    const errors = (precompiled.errors ?? []).filter((e) => !(e.keyword === 'required' && e.instancePath === ''))
+    if (!errors.length) return copy
+    let taken = false
+    for (const err of errors) {
+      const segs = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+      const key = err.keyword === 'additionalProperties' ? err.params.additionalProperty : err.keyword === 'propertyNames' ? err.params.propertyName : undefined
+      if (key !== undefined) segs.push(String(key))
+      const inList = segs.findIndex((_, i) => Array.isArray(valueAt(copy, pointerOf(segs.slice(0, i)))))
+      const drop = inList >= 0 ? segs.slice(0, inList) : segs
+      if (!drop.length) return undefined
+      const parent = valueAt(copy, pointerOf(drop.slice(0, -1))) as Record<string, unknown> | undefined
+      const last = drop[drop.length - 1]
+      if (parent && typeof parent === 'object' && Object.hasOwn(parent, last)) taken = delete parent[last]
+    }
+    if (!taken) return undefined
+  }
+}
+
+const pointerOf = (segs: string[]) => segs.map((s) => '/' + s.replace(/~/g, '~0').replace(/\//g, '~1')).join('')
+
+/**
  * ajv reports the failures of every branch of an `anyOf`, which reads as noise ("must be string,
  * must be array, must match a schema in anyOf"). Keep the branch whose type fits the value and
  * report its errors; when no branch's type fits, one error saying what the value may be.
