@@ -1,15 +1,17 @@
 /**
  * A file with schema problems is still checked for interpolation, in the part the schema accepts
  * (config/schema.ts's schemaAcceptedPart). That pass runs on data of any shape: every value of
- * real files, replaced by a value of each wrong kind, must give problems, never an exception.
+ * real files, replaced by a value of each wrong kind or left out, must give located problems,
+ * never an exception; and a variant that is valid compiles in every environment it declares.
  */
 import { describe, test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
 import { validateConfig } from '../../src/config/load.js'
+import { compileProject } from '../../src/compile/index.js'
 import { schemaAcceptedPart } from '../../src/config/schema.js'
 import { parseSource } from '../../src/config/source.js'
 
@@ -28,11 +30,16 @@ function paths(data: unknown, at: (string | number)[] = []): (string | number)[]
   return entries.flatMap(([k, v]) => [[...at, k], ...paths(v, [...at, k])])
 }
 
+/** `data` with the value at `path` replaced, or left out when `value` is OMIT. */
+const OMIT = Symbol('omit')
 function replaced(data: unknown, path: (string | number)[], value: unknown): unknown {
   const copy = structuredClone(data) as Record<string | number, unknown>
   let parent = copy
   for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>
-  parent[path[path.length - 1]] = value
+  const last = path[path.length - 1]
+  if (value !== OMIT) parent[last] = value
+  else if (Array.isArray(parent)) parent.splice(Number(last), 1)
+  else delete parent[last]
   return copy
 }
 
@@ -52,22 +59,37 @@ describe('interpolation is checked beside schema problems', () => {
   for (const file of FILES) {
     test(`${file}: every value replaced by a wrong one gives located problems, never an exception`, () => {
       const data = parseSource(readFileSync(join(root, file), 'utf8'), file).data
+      // The variants live beside what the file names (cwd, build contexts): its directory's
+      // entries, linked into a directory of their own.
+      const home = mkdtempSync(join(dir, 'variant-'))
+      const original = dirname(join(root, file))
+      for (const entry of readdirSync(original)) if (!entry.endsWith('.yaml')) symlinkSync(join(original, entry), join(home, entry))
       let runs = 0
-      for (const path of paths(data)) {
-        for (const wrong of WRONG) {
-          const target = join(dir, 'pulpo.yaml')
-          writeFileSync(target, stringify(replaced(data, path, wrong)))
-          let problems
-          try {
-            problems = validateConfig({ config: target, cwd: dir }).problems
-          } catch (e) {
-            assert.fail(`${path.join('.')} = ${JSON.stringify(wrong)}: ${(e as Error).stack}`)
+      let compiled = 0
+      const all = paths(data)
+      // A big file (the example) takes one wrong kind per value, in turn, to keep this test short.
+      for (const [i, path] of all.entries()) {
+        for (const wrong of all.length > 150 ? [WRONG[i % WRONG.length], OMIT] : [...WRONG, OMIT]) {
+          const target = join(home, 'pulpo.yaml')
+          const variant = replaced(data, path, wrong) as { environments?: Record<string, unknown> }
+          writeFileSync(target, stringify(variant))
+          const what = `${path.join('.')} ${wrong === OMIT ? 'left out' : `= ${JSON.stringify(wrong)}`}`
+          for (const env of [undefined, ...Object.keys(variant.environments ?? {})]) {
+            let valid = false
+            try {
+              const v = validateConfig({ config: target, cwd: home, env })
+              for (const p of v.problems) assert.ok(p.line >= 1 && p.column >= 1, `${what}: ${JSON.stringify(p)}`)
+              if (v.project) compileProject(v.project), compiled++, (valid = true)
+            } catch (e) {
+              assert.fail(`${what} (environment ${env ?? 'default'}): ${(e as Error).stack}`)
+            }
+            // Only a valid file is worth compiling in its other environments.
+            if (!valid && env === undefined) break
           }
-          for (const p of problems) assert.ok(p.line >= 1 && p.column >= 1, JSON.stringify(p))
           runs++
         }
       }
-      assert.ok(runs > 50, `only ${runs} variants`)
+      assert.ok(runs > 50 && compiled > 10, `only ${runs} variants, ${compiled} compiled`)
     })
   }
 })
