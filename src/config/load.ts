@@ -2,7 +2,7 @@ import { InvalidConfigError, type Problem } from '../errors.js'
 import { semanticProblems } from './checks.js'
 import { environmentNames, selectEnvironment } from './environments.js'
 import { isRecord, type RawConfig } from './model.js'
-import { checkEnvironment, loadVariables, resolveProject } from './resolve.js'
+import { checkEnvironment, loadVariables, resolveProject, type ResolveOptions, type Variables } from './resolve.js'
 import type { Project } from './types.js'
 import { schemaAcceptedPart, schemaProblems } from './schema.js'
 import { findConfigFile, locate, readSource, withData, type Source } from './source.js'
@@ -41,9 +41,10 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
     return { source, envName: opts.env ?? '', problems: [problem], notes: [] }
   }
   // Compose's order: interpolate, then check types, so `port: ${PORT:-8000}` is an integer.
-  let vars: Record<string, string> | undefined
+  let loaded: Variables | undefined
+  const variables = () => (loaded ??= loadVariables(source.data as RawConfig, source.dir))
   const envName = selectEnvironment(source.data as RawConfig, opts.env)
-  const typed = interpolateTyped(source, (name) => (vars ??= loadVariables(source.data as RawConfig, source.dir).vars)[name], envName)
+  const typed = interpolateTyped(source, (name) => variables().vars[name], envName)
   const raw = typed.data as RawConfig
   const schema = [...typed.problems, ...schemaProblems(withData(source, typed.data)).filter((p) => !typed.unchecked.has(p.path))]
   const semantic = semanticProblems({ source, raw, envName, envFromFlag: Boolean(opts.env || process.env.PULPO_ENV) })
@@ -54,20 +55,40 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
   // data of the schema's shape: a file with schema problems is checked in the part the schema
   // accepts, so its interpolation problems are reported with them, not after they are fixed.
   let project: Project | undefined
-  const checked = (schema.length ? schemaAcceptedPart(raw) : raw) as RawConfig | undefined
-  if (checked) {
-    const selected = resolveProject(source, checked, envName, { requireVariables: true })
+  const accepted = schema.length ? schemaAcceptedPart(raw) : { data: raw, dropped: [] }
+  if (accepted) {
+    const checked = accepted.data as RawConfig
+    const resolving = { variables: variables(), ...unsureServices(accepted.dropped) }
+    const selected = resolveProject(source, checked, envName, { ...resolving, requireVariables: true })
     project = selected.project
     // In the file's order of environments, so problems on one line keep their order.
     for (const env of new Set([...environmentNames(checked), envName])) {
       if (checked.environments && !checked.environments[env] && env !== envName) continue
-      const r = env === envName ? selected : checkEnvironment(source, checked, env, project)
+      const r = env === envName ? selected : checkEnvironment(source, checked, env, project, resolving)
       interpolation.push(...r.problems)
       notes.push(...r.notes)
     }
   }
   const problems = dedupe([...source.problems, ...schema, ...semantic, ...interpolation])
   return { source, envName, problems, notes: dedupe(notes), ...(problems.length ? {} : { project }) }
+}
+
+/**
+ * The services whose data the schema-accepted part lacks some of (it, or something in it, was taken
+ * away, here or in an environment's override), or all of them when the services or environments
+ * as a whole were: references to them are not judged (resolve.ts's ResolveOptions.unsure).
+ */
+function unsureServices(dropped: string[][]): Pick<ResolveOptions, 'unsure'> {
+  if (!dropped.length) return {}
+  const names = new Set<string>()
+  let all = false
+  for (const path of dropped) {
+    const at = path[0] === 'environments' ? path.slice(2) : path
+    // An environment's own keys (its mode, its overrides as a whole) bear on every service.
+    if (path[0] === 'environments' && path.length < 4) all = true
+    else if (at[0] === 'services') at.length < 2 ? (all = true) : names.add(at[1])
+  }
+  return { unsure: (name) => all || names.has(name) }
 }
 
 /** The resolved project of the selected environment, or an InvalidConfigError with every problem. */

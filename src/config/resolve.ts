@@ -26,7 +26,17 @@ export const schemeOf = (svc: RawService) => (svc.kind === 'mongodb' || svc.read
 export interface ResolveOptions {
   /** false: `${VAR:?msg}` with VAR unset is not a problem (checking an environment not selected). */
   requireVariables?: boolean
+  /** The variables for interpolation, when the caller has read them (loadVariables). */
+  variables?: Variables
+  /**
+   * Services whose data is not all there (a file with schema problems, checked in the part the
+   * schema accepts): a `${services.NAME...}` of one is not judged, since what was taken away (its
+   * port, the service itself) would make a problem of a reference that is fine.
+   */
+  unsure?: (service: string) => boolean
 }
+
+export type Variables = { vars: Record<string, string>; problems: Problem[] }
 
 /** The project name from the file, or from the directory's name, normalised. */
 export function projectName(raw: RawConfig, dir: string): string {
@@ -52,8 +62,9 @@ export function readEnvFiles(paths: readonly string[], dir: string, lookup: (nam
 }
 
 /** Variables for interpolation: .env, then the env files, with the shell's environment over them. */
-export function loadVariables(raw: RawConfig, dir: string): { vars: Record<string, string>; problems: Problem[] } {
-  const listed = typeof raw.env_file === 'string' ? [raw.env_file] : Array.isArray(raw.env_file) ? raw.env_file : []
+export function loadVariables(raw: RawConfig, dir: string): Variables {
+  // An entry that is not a string is the schema's problem; the others are still read.
+  const listed = typeof raw.env_file === 'string' ? [raw.env_file] : Array.isArray(raw.env_file) ? raw.env_file.filter((f): f is string => typeof f === 'string') : []
   const files = listed.includes('.env') ? listed : ['.env', ...listed]
   const r = readEnvFiles(files, dir, (name) => process.env[name])
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) r.vars[k] = v
@@ -78,8 +89,8 @@ export function resolveProject(source: Source, raw: RawConfig, envName: string, 
  * names a `${services.…}` (whose address depends on the environment), so it is not read again;
  * `${VAR:?}` is required only where it is used. Its messages are masked with the secrets of both.
  */
-export function checkEnvironment(source: Source, raw: RawConfig, envName: string, selected: Project): { problems: Problem[]; notes: Problem[] } {
-  return resolve_(source, raw, envName, { requireVariables: false }, selected)
+export function checkEnvironment(source: Source, raw: RawConfig, envName: string, selected: Project, opts: Omit<ResolveOptions, 'requireVariables'> = {}): { problems: Problem[]; notes: Problem[] } {
+  return resolve_(source, raw, envName, { ...opts, requireVariables: false }, selected)
 }
 
 function resolve_(source: Source, raw: RawConfig, envName: string, opts: ResolveOptions, selected?: Project): { project?: Project; problems: Problem[]; notes: Problem[] } {
@@ -88,7 +99,9 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
   const envDecl = raw.environments?.[envName]
   const bind = envDecl?.bind ?? '127.0.0.1'
   const merged = servicesIn(raw, envName)
-  const { vars, problems } = loadVariables(raw, dir)
+  const variables = opts.variables ?? loadVariables(raw, dir)
+  const vars = variables.vars
+  const problems = [...variables.problems]
   const notes: Problem[] = []
   const secrets = new Set<string>()
   // Whether a key names a secret, once per key: every service's env repeats the same few keys.
@@ -144,6 +157,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
       if (isSecretName(name) && value) secrets.add(value)
     },
     service: (name, attr) => {
+      if (opts.unsure?.(name) && (SERVICE_ATTRIBUTES as readonly string[]).includes(attr)) return { value: '' }
       if (!raw.services?.[name]) {
         // Only here, in the error: listing the services on every reference made big files quadratic.
         const known = Object.keys(raw.services ?? {})

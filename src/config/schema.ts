@@ -46,16 +46,18 @@ export function schemaProblems(source: Source): Problem[] {
  * a copy without each value a schema error is about (an unknown key, a value of the wrong type, an
  * object missing a required key; a whole list for a bad item, so the other paths keep their
  * indexes and locations), again until the rest validates, as taking a value away can leave its
- * parent without a required key. Undefined when nothing acceptable is left (the root is wrong).
+ * parent without a required key; with the paths taken away. Undefined when nothing acceptable is
+ * left (the root is wrong).
  */
-export function schemaAcceptedPart(data: unknown): Record<string, unknown> | undefined {
+export function schemaAcceptedPart(data: unknown): { data: Record<string, unknown>; dropped: string[][] } | undefined {
   const copy = structuredClone(data) as Record<string, unknown>
+  const dropped: string[][] = []
   // Each round takes away at least one value, and each value once: the file's size bounds it.
   for (;;) {
-    if (precompiled(copy)) return copy
+    if (precompiled(copy)) return { data: copy, dropped }
     // A missing `version` leaves the rest to check: nothing but the schema reads it.
     const errors = (precompiled.errors ?? []).filter((e) => !(e.keyword === 'required' && e.instancePath === ''))
-    if (!errors.length) return copy
+    if (!errors.length) return { data: copy, dropped }
     let taken = false
     for (const err of errors) {
       const segs = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
@@ -66,7 +68,11 @@ export function schemaAcceptedPart(data: unknown): Record<string, unknown> | und
       if (!drop.length) return undefined
       const parent = valueAt(copy, pointerOf(drop.slice(0, -1))) as Record<string, unknown> | undefined
       const last = drop[drop.length - 1]
-      if (parent && typeof parent === 'object' && Object.hasOwn(parent, last)) taken = delete parent[last]
+      if (parent && typeof parent === 'object' && Object.hasOwn(parent, last)) {
+        delete parent[last]
+        dropped.push(drop)
+        taken = true
+      }
     }
     if (!taken) return undefined
   }

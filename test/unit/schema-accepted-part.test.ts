@@ -46,14 +46,41 @@ function replaced(data: unknown, path: (string | number)[], value: unknown): unk
 describe('interpolation is checked beside schema problems', () => {
   test('a value of the wrong type is taken away, and what it held is left out with it', () => {
     const data = { version: 1, services: { web: { command: ['a', { x: 1 }], port: 'abc', env: { A: 'b' } }, db: 'mongo' } }
-    assert.deepEqual(schemaAcceptedPart(data), { version: 1, services: { web: { env: { A: 'b' } } } })
+    assert.deepEqual(schemaAcceptedPart(data), {
+      data: { version: 1, services: { web: { env: { A: 'b' } } } },
+      dropped: [['services', 'web', 'command'], ['services', 'web', 'port'], ['services', 'db']],
+    })
     // Not changed in place.
     assert.deepEqual(data.services.web.port, 'abc')
   })
 
   test('an object left without a required key goes too; a missing version does not stop the check', () => {
-    assert.deepEqual(schemaAcceptedPart({ services: { web: { command: 'x', build: { context: 5 } } } }), { services: { web: { command: 'x' } } })
-    assert.equal(schemaAcceptedPart({ version: 1, services: 'x', environments: [] }) !== undefined, true)
+    assert.deepEqual(schemaAcceptedPart({ services: { web: { command: 'x', build: { context: 5 } } } })?.data, { services: { web: { command: 'x' } } })
+    assert.deepEqual(schemaAcceptedPart({ version: 1, services: 'x', environments: [] })?.data, { version: 1 })
+  })
+
+  test('what was taken away makes no problem of its own: a reference to a service whose port or kind was wrong', () => {
+    const file = join(dir, 'derived.yaml')
+    writeFileSync(file, [
+      'version: 1',
+      'env_file: [3]',
+      'services:',
+      '  api: { command: run-api, port: "abc" }',
+      '  gone: "a string"',
+      '  ui:',
+      '    command: run-ui',
+      '    port: ${UI_PORT:-3000}',
+      '    env: { API: "${services.api.url}", GONE: "${services.gone.host}", BAD: "${services.api.nope}", MISSING: "${services.nosuch.url}" }',
+      '',
+    ].join('\n'))
+    const messages = validateConfig({ config: file, cwd: dir }).problems.map((p) => `${p.line}: ${p.message}`)
+    assert.deepEqual(messages, [
+      '2: must be a string, got 3',
+      '4: must be an integer, got "abc"',
+      '5: must be a mapping, got "a string"',
+      "9: ${services.api.nope}: unknown attribute 'nope'",
+      "9: ${services.nosuch.url} names unknown service 'nosuch'",
+    ])
   })
 
   for (const file of FILES) {
