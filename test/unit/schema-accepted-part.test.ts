@@ -19,7 +19,7 @@ const root = join(import.meta.dirname, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'pulpo-accepted-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-const FILES = ['pulpo.example.yaml', 'test/fixtures/kubernetes/pulpo.yaml', 'test/fixtures/valid/environments.yaml', 'test/fixtures/valid/probes.yaml', 'test/fixtures/valid/images.yaml']
+const FILES = ['pulpo.example.yaml', 'test/fixtures/kubernetes/pulpo.yaml', 'test/fixtures/valid/environments.yaml', 'test/fixtures/valid/probes.yaml', 'test/fixtures/valid/images.yaml', 'test/fixtures/valid/interpolation.yaml']
 // Empty, a string where a mapping or list belongs, a list holding a mapping, a mapping holding a list.
 const WRONG: unknown[] = [null, 'x', [1, { k: 1 }], { k: [1] }]
 
