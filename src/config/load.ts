@@ -2,7 +2,7 @@ import { InvalidConfigError, type Problem } from '../errors.js'
 import { semanticProblems } from './checks.js'
 import { environmentNames, selectEnvironment } from './environments.js'
 import { isRecord, type RawConfig } from './model.js'
-import { checkEnvironment, loadVariables, resolveProject, type ResolveOptions, type Variables } from './resolve.js'
+import { checkEnvironment, loadVariables, resolveProject, type Pruned, type Variables } from './resolve.js'
 import type { Project } from './types.js'
 import { schemaAcceptedPart, schemaProblems } from './schema.js'
 import { findConfigFile, locate, readSource, withData, type Source } from './source.js'
@@ -58,7 +58,7 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
   const accepted = schema.length ? schemaAcceptedPart(raw) : { data: raw, dropped: [] }
   if (accepted) {
     const checked = accepted.data as RawConfig
-    const resolving = { variables: variables(), ...unsureServices(accepted.dropped) }
+    const resolving = { variables: variables(), ...(accepted.dropped.length ? { pruned: prunedServices(accepted.dropped) } : {}) }
     const selected = resolveProject(source, checked, envName, { ...resolving, requireVariables: true })
     project = selected.project
     // In the file's order of environments, so problems on one line keep their order.
@@ -66,7 +66,9 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
       if (checked.environments && !checked.environments[env] && env !== envName) continue
       const r = env === envName ? selected : checkEnvironment(source, checked, env, project, resolving)
       interpolation.push(...r.problems)
-      notes.push(...r.notes)
+      // Notes on what was taken away would be about a file the user did not write (a mode dropped
+      // reads as local): they come once the schema problems are fixed, as before.
+      if (!accepted.dropped.length) notes.push(...r.notes)
     }
   }
   const problems = dedupe([...source.problems, ...schema, ...semantic, ...interpolation])
@@ -74,21 +76,25 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
 }
 
 /**
- * The services whose data the schema-accepted part lacks some of (it, or something in it, was taken
- * away, here or in an environment's override), or all of them when the services or environments
- * as a whole were: references to them are not judged (resolve.ts's ResolveOptions.unsure).
+ * What the schema-accepted part lacks, by service (resolve.ts's Pruned): a service is unsure when
+ * it, or something in it, was taken away (here or in an environment's override), and may be off
+ * when its `enabled` or the service itself was; all of them when the services or an environment's
+ * own keys (its mode, its overrides as a whole) were.
  */
-function unsureServices(dropped: string[][]): Pick<ResolveOptions, 'unsure'> {
-  if (!dropped.length) return {}
-  const names = new Set<string>()
+function prunedServices(dropped: string[][]): Pruned {
+  const unsure = new Set<string>()
+  const mayBeOff = new Set<string>()
   let all = false
   for (const path of dropped) {
     const at = path[0] === 'environments' ? path.slice(2) : path
-    // An environment's own keys (its mode, its overrides as a whole) bear on every service.
     if (path[0] === 'environments' && path.length < 4) all = true
-    else if (at[0] === 'services') at.length < 2 ? (all = true) : names.add(at[1])
+    else if (at[0] === 'services' && at.length < 2) all = true
+    else if (at[0] === 'services') {
+      unsure.add(at[1])
+      if (at.length === 2 || at[2] === 'enabled') mayBeOff.add(at[1])
+    }
   }
-  return { unsure: (name) => all || names.has(name) }
+  return { unsure: (name) => all || unsure.has(name), mayBeOff: (name) => all || mayBeOff.has(name) }
 }
 
 /** The resolved project of the selected environment, or an InvalidConfigError with every problem. */

@@ -28,12 +28,21 @@ export interface ResolveOptions {
   requireVariables?: boolean
   /** The variables for interpolation, when the caller has read them (loadVariables). */
   variables?: Variables
+  /** What a file with schema problems lacks in the part the schema accepts, which it is checked in. */
+  pruned?: Pruned
+}
+
+export interface Pruned {
   /**
-   * Services whose data is not all there (a file with schema problems, checked in the part the
-   * schema accepts): a `${services.NAME...}` of one is not judged, since what was taken away (its
-   * port, the service itself) would make a problem of a reference that is fine.
+   * A service whose data is not all there: a `${services.NAME...}` of it is not judged, since
+   * what was taken away (its port, the service itself) would make a problem of a reference that is fine.
    */
-  unsure?: (service: string) => boolean
+  unsure(service: string): boolean
+  /**
+   * A service whose `enabled` was taken away: it may be off in the environment for all we know,
+   * so what its own strings need there (a `${VAR:?}`, a service enabled) is not required.
+   */
+  mayBeOff(service: string): boolean
 }
 
 export type Variables = { vars: Record<string, string>; problems: Problem[] }
@@ -150,34 +159,47 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
   }
   const rawConfig = raw
 
+  /**
+   * A `${services.NAME.ATTR}`: its value, or what is wrong with it. `lenient`: a string of a service
+   * that may be off here (Pruned.mayBeOff).
+   */
+  const reference = (name: string, attr: string, lenient: boolean): { value: string } | { message: string; hint?: string } => {
+    const unsure = lenient || opts.pruned?.unsure(name)
+    if (!raw.services?.[name] && !opts.pruned?.unsure(name)) {
+      // Only here, in the error: listing the services on every reference made big files quadratic.
+      const known = Object.keys(raw.services ?? {})
+      return { message: `\${services.${name}.${attr}} names unknown service '${name}'`, hint: didYouMean(name, known) ?? (known.length ? `services are: ${known.join(', ')}` : 'this file declares no services') }
+    }
+    if (!(SERVICE_ATTRIBUTES as readonly string[]).includes(attr)) return { message: `\${services.${name}.${attr}}: unknown attribute '${attr}'`, hint: didYouMean(attr, SERVICE_ATTRIBUTES) ?? `attributes are ${SERVICE_ATTRIBUTES.join(', ')}` }
+    if (unsure) return { value: '' }
+    if (!merged[name]) return { message: `\${services.${name}.${attr}}: service '${name}' is disabled in environment '${envName}'`, hint: `enable '${name}' in '${envName}', or do not refer to it there` }
+    const value = address(name, attr)
+    if (value === undefined) return { message: `\${services.${name}.${attr}}: service '${name}' has no port`, hint: `add port: to '${name}'` }
+    return { value }
+  }
   const ctx: InterpolationContext = {
     requireVariables: opts.requireVariables ?? true,
     variable: (name) => vars[name],
     onVariable: (name, value) => {
       if (isSecretName(name) && value) secrets.add(value)
     },
-    service: (name, attr) => {
-      if (opts.unsure?.(name) && (SERVICE_ATTRIBUTES as readonly string[]).includes(attr)) return { value: '' }
-      if (!raw.services?.[name]) {
-        // Only here, in the error: listing the services on every reference made big files quadratic.
-        const known = Object.keys(raw.services ?? {})
-        return { message: `\${services.${name}.${attr}} names unknown service '${name}'`, hint: didYouMean(name, known) ?? (known.length ? `services are: ${known.join(', ')}` : 'this file declares no services') }
-      }
-      if (!(SERVICE_ATTRIBUTES as readonly string[]).includes(attr)) return { message: `\${services.${name}.${attr}}: unknown attribute '${attr}'`, hint: didYouMean(attr, SERVICE_ATTRIBUTES) ?? `attributes are ${SERVICE_ATTRIBUTES.join(', ')}` }
-      if (!merged[name]) return { message: `\${services.${name}.${attr}}: service '${name}' is disabled in environment '${envName}'`, hint: `enable '${name}' in '${envName}', or do not refer to it there` }
-      const value = address(name, attr)
-      if (value === undefined) return { message: `\${services.${name}.${attr}}: service '${name}' has no port`, hint: `add port: to '${name}'` }
-      return { value }
-    },
+    service: (name, attr) => reference(name, attr, false),
   }
+  const lenientCtx: InterpolationContext = { ...ctx, requireVariables: false, service: (name, attr) => reference(name, attr, true) }
 
-  /** The context for the values of a key, quoted as that key's are: made once per key, not per value. */
+  /**
+   * The context for the values of a key, quoted as that key's are: made once per key, not per
+   * value; lenient for the strings of a service that may be off here (Pruned.mayBeOff).
+   */
   const keyContexts = new Map<string, InterpolationContext>()
-  const contextFor = (key: string) => {
-    let c = keyContexts.get(key)
-    if (!c) keyContexts.set(key, (c = { ...ctx, quote: quoteMasked(key) }))
+  const contextFor = (key: string, lenient = false) => {
+    const id = lenient ? `\0${key}` : key
+    let c = keyContexts.get(id)
+    if (!c) keyContexts.set(id, (c = { ...(lenient ? lenientCtx : ctx), quote: quoteMasked(key) }))
     return c
   }
+  /** The service a string of the file belongs to (services.NAME… or environments.ENV.services.NAME…). */
+  const ownerOf = (path: DataPath) => (path[0] === 'services' ? path[1] : path[0] === 'environments' && path[2] === 'services' ? path[3] : undefined)
 
   /** Interpolates every string under `value` (at `path` in the file), reporting issues where they are. */
   const walk = (value: unknown, path: DataPath): unknown =>
@@ -185,8 +207,9 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
       // Nothing to interpolate and no `$NAME` to note: most strings of a big file.
       if (!text.includes('$')) return text
       const key = String(where[where.length - 1] ?? '')
+      const owner = opts.pruned ? ownerOf(where) : undefined
       // A message never quotes a secret: the whole value of a secret-looking key, a URL's password.
-      const r = interpolate(text, contextFor(key))
+      const r = interpolate(text, contextFor(key, owner !== undefined && opts.pruned!.mayBeOff(String(owner))))
       for (const issue of r.issues) problems.push({ file: source.file, ...at(source, where, issue.index), path: pointer(where), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
       const shell = runsInShell(where) ? bareReference(text) : undefined
       if (shell) notes.push({ file: source.file, ...at(source, where, shell.index), path: pointer(where), code: 'shell-variable', message: `$${shell.name} is replaced by pulpo (as in Compose), not by the command's shell`, hint: `write $$${shell.name} to let the shell expand it` })

@@ -27,7 +27,7 @@ export function schemaProblems(source: Source): Problem[] {
   // The schema compiled at build time: a valid file never pays for ajv's compiler.
   const validate = precompiled
   if (validate(source.data)) return []
-  const errors = reduceAlternatives(validate.errors ?? [], source.data)
+  const errors = withoutRepeatedNames(reduceAlternatives(validate.errors ?? [], source.data))
   const seen = new Set<string>()
   const problems: Problem[] = []
   for (const err of errors) {
@@ -61,7 +61,8 @@ export function schemaAcceptedPart(data: unknown): { data: Record<string, unknow
     let taken = false
     for (const err of errors) {
       const segs = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-      const key = err.keyword === 'additionalProperties' ? err.params.additionalProperty : err.keyword === 'propertyNames' ? err.params.propertyName : undefined
+      // A bad key (unknown, or a name its pattern refuses) goes, not the mapping that holds it.
+      const key = err.keyword === 'additionalProperties' ? err.params.additionalProperty : (err.propertyName ?? (err.keyword === 'propertyNames' ? err.params.propertyName : undefined))
       if (key !== undefined) segs.push(String(key))
       const inList = segs.findIndex((_, i) => Array.isArray(valueAt(copy, pointerOf(segs.slice(0, i)))))
       const drop = inList >= 0 ? segs.slice(0, inList) : segs
@@ -79,6 +80,15 @@ export function schemaAcceptedPart(data: unknown): { data: Record<string, unknow
 }
 
 const pointerOf = (segs: string[]) => segs.map((s) => '/' + s.replace(/~/g, '~0').replace(/\//g, '~1')).join('')
+
+/**
+ * A key that `propertyNames` refuses is reported by ajv twice: its `pattern` failing, and
+ * `propertyNames` failing for it. The second says what the name is for; the first goes.
+ */
+function withoutRepeatedNames(errors: ErrorObject[]): ErrorObject[] {
+  const refused = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => `${e.instancePath}\0${e.params.propertyName}`))
+  return errors.filter((e) => !(e.keyword === 'pattern' && e.propertyName !== undefined && refused.has(`${e.instancePath}\0${e.propertyName}`)))
+}
 
 /**
  * ajv reports the failures of every branch of an `anyOf`, which reads as noise ("must be string,

@@ -83,6 +83,14 @@ describe('interpolation is checked beside schema problems', () => {
     ])
   })
 
+  test('no notes about what was taken away: a mode dropped does not read as local mode ignoring deploy', () => {
+    const file = join(dir, 'mode.yaml')
+    writeFileSync(file, 'version: 1\nmode: swarmm\nservices:\n  api: { command: run, image: x, port: 8000, deploy: { replicas: 2 } }\n')
+    const v = validateConfig({ config: file, cwd: dir })
+    assert.deepEqual(v.problems.map((p) => p.code), ['enum'])
+    assert.deepEqual(v.notes, [])
+  })
+
   for (const file of FILES) {
     test(`${file}: every value replaced by a wrong one gives located problems, never an exception`, () => {
       const data = parseSource(readFileSync(join(root, file), 'utf8'), file).data
