@@ -115,7 +115,7 @@ describe('swarm mode: bad input', () => {
     const r = await pulpo(['up', '-e', 'prod'], { cwd: dir })
     assert.equal(r.exitCode, 1, show(r))
     assertNoStackTrace(r)
-    assert.match(r.stderr, /✖ web: its tasks cannot start \(\d+ rejected, none running\): .*pulpo-test-never-pushed/)
+    assert.match(r.stderr, /✖ web: its tasks cannot start \(\d+ rejected in a row, none running\): .*pulpo-test-never-pushed/)
     assert.match(r.stderr, /every node pulls the image .*pulpo-test-never-pushed:nope from its registry/)
     assert.doesNotMatch(r.stderr, /not ready after/)
     // Left deployed for the user to look at, as a pending placement is, and status says it fails.

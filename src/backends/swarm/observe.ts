@@ -13,6 +13,11 @@ export interface ServiceView {
   completed: number
   failedTasks: SwarmTask[]
   pending: SwarmTask[]
+  /**
+   * Per replica slot, the tasks that failed or were rejected since its last other outcome, newest
+   * first (a retry under way aside): what the slot's latest attempts came to.
+   */
+  failingRuns: SwarmTask[][]
   nodes: string[]
   image?: string
   /** Swarm's update state: updating, completed, rollback_started, rollback_completed, paused... */
@@ -25,13 +30,44 @@ export interface ServiceView {
   drift: boolean
 }
 
+const PENDING = ['pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'new', 'allocated']
+const FAILED = ['failed', 'rejected']
+
+/**
+ * Each slot's latest failures in a row. `docker service ps` lists a slot's tasks newest first (its
+ * history after the current one); one pending task ahead of them is the retry Swarm is making. A
+ * slot whose newest task is meant to be shut down (scaled away, removed) is not one any more.
+ */
+function failingRuns(tasks: SwarmTask[]): SwarmTask[][] {
+  const bySlot = new Map<string, SwarmTask[]>()
+  for (const t of tasks) {
+    const slot = slotOf(t)
+    const list = bySlot.get(slot)
+    if (list) list.push(t)
+    else bySlot.set(slot, [t])
+  }
+  const live = [...bySlot.values()].filter((list) => !['shutdown', 'remove', 'complete'].includes(list[0].DesiredState.toLowerCase()))
+  return live.map((list) => {
+    const from = list.length && PENDING.includes(taskState(list[0])) ? 1 : 0
+    const run: SwarmTask[] = []
+    for (const t of list.slice(from)) {
+      if (!FAILED.includes(taskState(t))) break
+      run.push(t)
+    }
+    return run
+  })
+}
+
+/** A task's slot, `project_web.2` (by node for a global service), without the CLI's `\_ ` of history rows. */
+const slotOf = (t: SwarmTask) => t.Name.trim().replace(/^\\_\s*/, '')
+
 /** The pulpo service a swarm service is (its label), else undefined. */
 export const serviceOf = (s: SwarmService) => s.Spec.Labels?.[LABEL.service]
 
 /** A swarm service and its tasks, summed up. */
 export function viewOf(s: SwarmService, tasks: SwarmTask[]): ServiceView {
   const name = s.Spec.Name
-  const mine = tasks.filter((t) => t.Name.trim().replace(/^\\_\s*/, '').startsWith(`${name}.`))
+  const mine = tasks.filter((t) => slotOf(t).startsWith(`${name}.`))
   const job = !!s.Spec.Mode?.ReplicatedJob
   const desired = job ? (s.Spec.Mode?.ReplicatedJob?.TotalCompletions ?? 1) : (s.Spec.Mode?.Replicated?.Replicas ?? 1)
   const live = mine.filter((t) => t.DesiredState.toLowerCase() === 'running')
@@ -44,7 +80,8 @@ export function viewOf(s: SwarmService, tasks: SwarmTask[]): ServiceView {
     running: running.length,
     completed: completed.length,
     failedTasks: mine.filter((t) => ['failed', 'rejected'].includes(taskState(t))),
-    pending: live.filter((t) => ['pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'new', 'allocated'].includes(taskState(t))),
+    pending: live.filter((t) => PENDING.includes(taskState(t))),
+    failingRuns: failingRuns(mine),
     nodes: [...new Set(running.map((t) => t.Node))].sort(),
     image: s.Spec.TaskTemplate?.ContainerSpec?.Image,
     ...(s.Spec.Labels?.[DEPLOY_LABEL] ? { deployCount: Number(s.Spec.Labels[DEPLOY_LABEL]) } : {}),
@@ -100,14 +137,15 @@ export function swarmInfo(v: ServiceView) {
 }
 
 /**
- * A service none of whose tasks runs while they keep failing (a crash loop, or an image no node
- * can pull): Swarm retries forever and its replicas only say 0/1. Two failures, not one: a single
- * failed task beside its replacement starting is a restart.
+ * A service none of whose tasks runs while each slot's latest attempts failed, at least twice in a
+ * row (a crash loop, or an image no node can pull): Swarm retries forever and its replicas only
+ * say 0/1. Not one failure, which beside its replacement starting is a restart; not failures of
+ * the slot's history before a task that ran or was replaced.
  */
 function failingTasks(v: ServiceView): { failing?: { tasks: number; error: string } } {
-  if (v.job || v.running || !v.desired || v.failedTasks.length < 2) return {}
-  const newest = v.failedTasks[0]
-  return { failing: { tasks: v.failedTasks.length, error: newest.Error || newest.CurrentState } }
+  if (v.job || v.running || !v.desired || !v.failingRuns.length || v.failingRuns.some((run) => run.length < 2)) return {}
+  const newest = v.failingRuns[0][0]
+  return { failing: { tasks: v.failingRuns.reduce((n, run) => n + run.length, 0), error: newest.Error || newest.CurrentState } }
 }
 
 /** Swarm's update states in the contract's words: updating, completed, rolled_back, paused... */

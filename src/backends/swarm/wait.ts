@@ -3,7 +3,7 @@ import type { WaitCondition } from '../../plan/conditions.js'
 import { toMillis } from '../../util/duration.js'
 import { describeProbe } from '../../probes/probe.js'
 import { ServiceFailed } from '../backend.js'
-import { taskState, type SwarmEngine, type SwarmTask } from './engine.js'
+import { taskState, type SwarmEngine } from './engine.js'
 import { viewOf, type ServiceView } from './observe.js'
 
 /** A rolling update under way: what Swarm's update state said before pulpo asked for it. */
@@ -42,10 +42,13 @@ function budgetMs(project: Project, service: string, v: ServiceView | undefined,
  */
 export async function waitForService(engine: SwarmEngine, project: Project, service: string, condition: WaitCondition, rollout: Rollout | undefined, signal?: AbortSignal, progress?: (text: string) => void): Promise<void> {
   let deadline = 0
+  // Tasks that had failed before this wait: what a previous `up` saw is no news of this one.
+  let before: Set<string> | undefined
   for (;;) {
     if (signal?.aborted) throw new ServiceFailed(service, 'interrupted')
     const v = await look(engine, project, service)
     deadline ||= Date.now() + budgetMs(project, service, v, !!rollout)
+    before ??= new Set(v?.failedTasks.map((t) => t.ID))
     if (!v) throw new ServiceFailed(service, 'its swarm service is gone')
     const fresh = !rollout || (v.updateStartedAt !== undefined && v.updateStartedAt !== rollout.before)
     // A failed update is reported once Swarm has rolled it back, so "the previous version serves" is true.
@@ -64,10 +67,7 @@ export async function waitForService(engine: SwarmEngine, project: Project, serv
       if (condition === 'started' && v.running > 0) return
       if (v.running >= v.desired && settled) return
       // An update with tasks that cannot start is rolled back by Swarm (its failure_action), above.
-      if (!rollout && !v.running) {
-        const rejected = v.failedTasks.filter((t) => taskState(t) === 'rejected')
-        if (rejected.length >= REJECTED_IN_A_ROW) throw cannotStart(project, service, v, rejected)
-      }
+      if (!rollout && !v.running && cannotStartNow(v, before)) throw cannotStart(project, service, v)
     }
     progress?.(rollingBack ? 'update failed: rolling back' : v.job ? `job: ${v.completed}/${v.desired} completed` : `${v.running}/${v.desired} running${v.update === 'updating' ? ', updating' : ''}`)
     if (Date.now() > deadline) throw notReady(project, service, v, budgetMs(project, service, v, !!rollout))
@@ -78,14 +78,24 @@ export async function waitForService(engine: SwarmEngine, project: Project, serv
 /**
  * A task Swarm rejects never ran: no node could create its container (an image it cannot pull, a
  * bind mount's missing source). Swarm retries it forever, so waiting out the deadline would only
- * delay the same answer: after this many rejections, and none running, it is the answer.
+ * delay the same answer: once every slot's latest attempts were rejected this many times in a row,
+ * one of them during this wait, it is the answer.
  */
 const REJECTED_IN_A_ROW = 3
 
-function cannotStart(project: Project, service: string, v: ServiceView, rejected: SwarmTask[]): ServiceFailed {
+function cannotStartNow(v: ServiceView, before: ReadonlySet<string>): boolean {
+  const runs = v.failingRuns.map((run) => run.slice(0, REJECTED_IN_A_ROW))
+  return runs.length > 0 && runs.every((run) => run.length === REJECTED_IN_A_ROW && run.every((t) => taskState(t) === 'rejected')) && runs.some((run) => run.some((t) => !before.has(t.ID)))
+}
+
+/** Words Docker and registries use for an image that cannot be had. */
+const IMAGE_ERROR = /no such image|pull access denied|manifest unknown|manifest for .* not found|repository does not exist|unauthorized/i
+
+function cannotStart(project: Project, service: string, v: ServiceView): ServiceFailed {
+  const rejected = v.failingRuns.flat()
   const error = rejected.find((t) => t.Error)?.Error ?? 'rejected by its node'
-  const image = /no such image|pull access denied|manifest unknown|not found|unauthorized/i.test(error)
-  return new ServiceFailed(service, `its tasks cannot start (${rejected.length} rejected, none running): ${error}`, [
+  const image = IMAGE_ERROR.test(error)
+  return new ServiceFailed(service, `its tasks cannot start (${rejected.length} rejected in a row, none running): ${error}`, [
     image
       ? `every node pulls ${v.image ? `the image ${v.image.replace(/@sha256:[0-9a-f]+$/, '')}` : 'its image'} from its registry: check its name and tag (for a built image, pulpo build --push)`
       : `see docker service ps --no-trunc ${project.name}_${service} on the manager`,
