@@ -4,7 +4,7 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { alive, assertBefore, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, show, svc, TestProject, until, type PlanJson, type StatusRow } from './helpers.js'
 
 before(ensureBinary)
@@ -197,6 +197,36 @@ services:
     assert.equal(r.exitCode, 0, show(r))
     assertBefore(p.first('worker', 'stop'), p.first('api', 'stop'))
     assert.ok(!alive(child), "api's child is gone")
+    await p.assertNoLeftovers()
+  })
+
+  test('a state file that cannot be read is said so, kept by up and down (never removed), and pointed at until deleted', async () => {
+    const [port] = await freePorts(1)
+    const p = new TestProject(project(port))
+    await p.up()
+    const before = byName((await p.status()).services)
+    const sup = p.state()!.supervisor!.pid
+    process.kill(sup, 'SIGKILL')
+    await until(() => !alive(sup), 'the supervisor is gone')
+    const damaged = '{"version": 1, "services": {"api": '
+    writeFileSync(p.statePath('state.json'), damaged)
+
+    const status = await p.status()
+    assert.match((status.notes ?? []).join('\n'), /state\.json cannot be read \(.*\): what it recorded is unknown, and services it started may still run unseen/)
+    // What ran is out of pulpo's sight; its port says who holds it.
+    const up = await p.run(['up'])
+    assert.equal(up.exitCode, 1, show(up))
+    assert.match(up.stderr, new RegExp(`port ${port} is already in use by pid ${before.api.pid}`))
+    assert.equal(readFileSync(p.statePath('state.json.unreadable'), 'utf8'), damaged, 'kept as it was')
+    assert.match((await p.status()).notes!.join('\n'), /kept it as .*state\.json\.unreadable: services it recorded may still run unseen/)
+    assert.match(p.supervisorLog(), /state\.json cannot be read .*: starting without it; kept as/)
+
+    // The user stops them by hand; down leaves the kept file, and the note goes once it is deleted.
+    for (const s of [before.api, before.worker]) process.kill(-s.pid!, 'SIGKILL')
+    assert.equal((await p.run(['down'])).exitCode, 0)
+    assert.equal(readFileSync(p.statePath('state.json.unreadable'), 'utf8'), damaged)
+    rmSync(p.statePath('state.json.unreadable'))
+    assert.deepEqual((await p.status()).notes, [])
     await p.assertNoLeftovers()
   })
 })

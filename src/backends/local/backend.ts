@@ -8,7 +8,8 @@ import { tailLines } from '../../util/tail.js'
 import { DependencyFailed, ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
 import { ensureSupervisor, request } from './client.js'
 import { followLogs } from './logs.js'
-import { fromStateFile, observe, toActual } from './observe.js'
+import { observe, toActual } from './observe.js'
+import { keptUnreadable, unreadableNote } from './state-file.js'
 import { stateDirOf, type StateDir } from '../../project/paths.js'
 import { groupMembers, isAlive, portHolder } from '../../util/procfs.js'
 import type { ServiceView } from './protocol.js'
@@ -27,6 +28,8 @@ export class LocalBackend implements Backend {
     const dirs = stateDirOf(project)
     const o = await observe(dirs)
     const notes = o.supervisor || !o.services.some((s) => s.status === 'running') ? [] : ['the pulpo supervisor is not running: health is unknown and crashed services are not restarted; `pulpo up` starts it again']
+    if (o.unreadable) notes.push(`${o.unreadable}: what it recorded is unknown, and services it started may still run unseen (ps shows them); \`pulpo up\` keeps it as state.json.unreadable`)
+    notes.push(...unreadableNote(dirs))
     return { actual: o.services.map((v) => toActual(v)), notes }
   }
 
@@ -91,13 +94,16 @@ export class LocalBackend implements Backend {
     const known = o.services.map((s) => s.name)
     const targets = services.length ? services.filter((s) => known.includes(s)) : known
     // Without a supervisor, what its state file says still runs is stopped straight through /proc.
-    const views = o.supervisor ? undefined : new Map(fromStateFile(dirs).map((v) => [v.name, v]))
+    const views = o.supervisor ? undefined : new Map(o.services.map((v) => [v.name, v]))
     const outcomes = await stopInOrder(targets, (n) => Object.keys(project.services[n]?.dependsOn ?? {}), opts.progress, (n) =>
       views ? killGroup(views.get(n)!, project.services[n]?.stop ?? { signal: 'SIGTERM', timeoutMs: 10_000 }) : this.stopOne(dirs, n, true),
     )
     const results = await Promise.all(targets.map((n) => toResult(n, 'stop', outcomes.get(n)!, 0, (s) => this.tail(project, s))))
     if (!services.length) {
       if (o.supervisor) await request(dirs, { op: 'shutdown' })
+      // A state file that cannot be read is kept, not removed with the others: it is all there
+      // is of what may still run.
+      else if (o.unreadable) keptUnreadable(dirs)
       else rmSync(dirs.state, { force: true })
     }
     if (opts.volumes) {

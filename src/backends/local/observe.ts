@@ -1,30 +1,36 @@
-import { readFileSync } from 'node:fs'
 import type { Actual } from '../../plan/plan.js'
 import { request } from './client.js'
 import type { StateDir } from '../../project/paths.js'
 import { isAlive } from '../../util/procfs.js'
-import type { ServiceView, StateFile, Status } from './protocol.js'
+import type { ServiceView, Status } from './protocol.js'
+import { readStateFile, UnreadableState } from './state-file.js'
 
 /** What runs, from the supervisor; or, when it is gone, from its state file and /proc. */
 export interface Observed {
   supervisor: boolean
   services: ServiceView[]
+  /** Without a supervisor: the state file is there but cannot be read, and why. */
+  unreadable?: string
 }
 
 export async function observe(dirs: StateDir): Promise<Observed> {
   const res = await request(dirs, { op: 'status' })
   if (res?.ok && res.services) return { supervisor: true, services: res.services }
-  return { supervisor: false, services: fromStateFile(dirs) }
+  try {
+    return { supervisor: false, services: fromStateFile(dirs) }
+  } catch (e) {
+    if (e instanceof UnreadableState) return { supervisor: false, services: [], unreadable: e.message }
+    throw e
+  }
 }
 
-/** The truth without a supervisor: a service runs only if its recorded process does (pid + start time). */
+/**
+ * The truth without a supervisor: a service runs only if its recorded process does (pid + start
+ * time). A state file that cannot be read is an UnreadableState error (state-file.ts).
+ */
 export function fromStateFile(dirs: StateDir): ServiceView[] {
-  let state: StateFile
-  try {
-    state = JSON.parse(readFileSync(dirs.state, 'utf8'))
-  } catch {
-    return []
-  }
+  const state = readStateFile(dirs)
+  if (!state) return []
   return Object.entries(state.services ?? {}).map(([name, s]) => {
     const alive = s.pid !== undefined && isAlive(s.pid, s.startTime)
     const status: Status = alive ? 'running' : s.status === 'stopped' ? 'stopped' : s.status === 'exited' || s.pid ? 'exited' : 'stopped'

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, renameSync } from 'node:fs'
+import type { StateDir } from '../../project/paths.js'
 import { procStat } from '../../util/procfs.js'
 import type { Managed } from './managed.js'
 import type { StateFile } from './protocol.js'
@@ -38,6 +40,54 @@ export function refreshSpecs(services: Map<string, Managed>, specs: ProcessSpec[
     const m = services.get(spec.name)
     if (m && m.spec.hash === spec.hash) m.spec = spec
   }
+}
+
+/**
+ * The state file, or undefined when there is none; a file that is there but cannot be read (cut
+ * short, edited by hand) is an error saying why: what it recorded — processes that may still run —
+ * is not to be taken for nothing.
+ */
+export function readStateFile(dirs: StateDir): StateFile | undefined {
+  let text: string
+  try {
+    text = readFileSync(dirs.state, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new UnreadableState(dirs, (e as Error).message)
+  }
+  try {
+    const state = JSON.parse(text) as StateFile
+    if (state && typeof state === 'object' && (state.services === undefined || typeof state.services === 'object')) return state
+    throw new Error('not a state file')
+  } catch (e) {
+    throw new UnreadableState(dirs, (e as Error).message)
+  }
+}
+
+export class UnreadableState extends Error {
+  constructor(dirs: StateDir, why: string) {
+    super(`${dirs.state} cannot be read (${why})`)
+  }
+}
+
+/**
+ * A supervisor that cannot read the state file starts without it, and keeps it beside as
+ * `state.json.unreadable` (its next write would replace it) for `status` to point at. Says where.
+ */
+export function keptUnreadable(dirs: StateDir): string {
+  const kept = `${dirs.state}.unreadable`
+  try {
+    renameSync(dirs.state, kept)
+    return `kept as ${kept}`
+  } catch (e) {
+    return `and could not keep it (${(e as Error).message})`
+  }
+}
+
+/** What `status` says while an unreadable state file is kept (keepUnreadable), else nothing. */
+export function unreadableNote(dirs: StateDir): string[] {
+  const kept = `${dirs.state}.unreadable`
+  return existsSync(kept) ? [`pulpo could not read its state file and kept it as ${kept}: services it recorded may still run unseen (ps shows them); delete it once they are stopped`] : []
 }
 
 /** Why an adopted service that exited is not restarted, for its failure line. */

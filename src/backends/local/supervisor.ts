@@ -12,7 +12,7 @@ import { runsWith, viewOf, type Managed } from './managed.js'
 import { closed, Waits } from './waits.js'
 import { serveSocket } from './socket.js'
 import type { ProcessSpec } from './spec.js'
-import { adoptedSpec, NOT_RESTARTED, refreshSpecs, stateOf } from './state-file.js'
+import { adoptedSpec, keptUnreadable, NOT_RESTARTED, readStateFile, refreshSpecs, stateOf } from './state-file.js'
 import { kill, reapGroup, sleep } from './signals.js'
 import { watchSources } from './watch.js'
 
@@ -341,8 +341,9 @@ export class Supervisor {
   private adopt() {
     let state: StateFile | undefined
     try {
-      state = JSON.parse(readFileSync(this.dirs.state, 'utf8'))
-    } catch {
+      state = readStateFile(this.dirs)
+    } catch (e) {
+      console.error(`${(e as Error).message}: starting without it; ${keptUnreadable(this.dirs)}`)
       return
     }
     for (const [name, s] of Object.entries(state?.services ?? {})) {
