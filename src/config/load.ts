@@ -76,25 +76,30 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
 }
 
 /**
- * What the schema-accepted part lacks, by service (resolve.ts's Pruned): a service is unsure when
- * it, or something in it, was taken away (here or in an environment's override), and may be off
- * when its `enabled` or the service itself was; all of them when the services or an environment's
- * own keys (its mode, its overrides as a whole) were.
+ * What the schema-accepted part lacks, by service and environment (resolve.ts's Pruned): a service
+ * is unsure when it or something in it was taken away, and may be off when its `enabled` or the
+ * service itself was; in every environment for the top-level `services`, only in that environment
+ * for its overrides. An environment's other keys (mode, bind, env) change addresses, not what a
+ * reference may name; the services or the environments as a whole taken away leave nothing sure.
  */
 function prunedServices(dropped: string[][]): Pruned {
   const unsure = new Set<string>()
   const mayBeOff = new Set<string>()
   let all = false
   for (const path of dropped) {
-    const at = path[0] === 'environments' ? path.slice(2) : path
-    if (path[0] === 'environments' && path.length < 4) all = true
-    else if (at[0] === 'services' && at.length < 2) all = true
-    else if (at[0] === 'services') {
-      unsure.add(at[1])
-      if (at.length === 2 || at[2] === 'enabled') mayBeOff.add(at[1])
+    // `services.X...` counts everywhere (env '*'); `environments.E.services.X...` in E.
+    const [env, at] = path[0] === 'environments' ? [path[1], path.slice(2)] : ['*', path]
+    if (path.length === 1 && (path[0] === 'services' || path[0] === 'environments')) all = true
+    else if (path[0] === 'environments' && (at.length === 0 || (at[0] === 'services' && at.length === 1))) {
+      unsure.add(`${env}\0*`)
+      mayBeOff.add(`${env}\0*`)
+    } else if (at[0] === 'services') {
+      unsure.add(`${env}\0${at[1]}`)
+      if (at.length === 2 || at[2] === 'enabled') mayBeOff.add(`${env}\0${at[1]}`)
     }
   }
-  return { unsure: (name) => all || unsure.has(name), mayBeOff: (name) => all || mayBeOff.has(name) }
+  const holds = (set: Set<string>) => (name: string, env: string) => all || set.has(`*\0${name}`) || set.has(`${env}\0${name}`) || set.has(`${env}\0*`)
+  return { unsure: holds(unsure), mayBeOff: holds(mayBeOff) }
 }
 
 /** The resolved project of the selected environment, or an InvalidConfigError with every problem. */

@@ -37,12 +37,12 @@ export interface Pruned {
    * A service whose data is not all there: a `${services.NAME...}` of it is not judged, since
    * what was taken away (its port, the service itself) would make a problem of a reference that is fine.
    */
-  unsure(service: string): boolean
+  unsure(service: string, env: string): boolean
   /**
    * A service whose `enabled` was taken away: it may be off in the environment for all we know,
    * so what its own strings need there (a `${VAR:?}`, a service enabled) is not required.
    */
-  mayBeOff(service: string): boolean
+  mayBeOff(service: string, env: string): boolean
 }
 
 export type Variables = { vars: Record<string, string>; problems: Problem[] }
@@ -164,8 +164,8 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
    * that may be off here (Pruned.mayBeOff).
    */
   const reference = (name: string, attr: string, lenient: boolean): { value: string } | { message: string; hint?: string } => {
-    const unsure = lenient || opts.pruned?.unsure(name)
-    if (!raw.services?.[name] && !opts.pruned?.unsure(name)) {
+    const unsure = lenient || opts.pruned?.unsure(name, envName)
+    if (!raw.services?.[name] && !opts.pruned?.unsure(name, envName)) {
       // Only here, in the error: listing the services on every reference made big files quadratic.
       const known = Object.keys(raw.services ?? {})
       return { message: `\${services.${name}.${attr}} names unknown service '${name}'`, hint: didYouMean(name, known) ?? (known.length ? `services are: ${known.join(', ')}` : 'this file declares no services') }
@@ -209,7 +209,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
       const key = String(where[where.length - 1] ?? '')
       const owner = opts.pruned ? ownerOf(where) : undefined
       // A message never quotes a secret: the whole value of a secret-looking key, a URL's password.
-      const r = interpolate(text, contextFor(key, owner !== undefined && opts.pruned!.mayBeOff(String(owner))))
+      const r = interpolate(text, contextFor(key, owner !== undefined && opts.pruned!.mayBeOff(String(owner), envName)))
       for (const issue of r.issues) problems.push({ file: source.file, ...at(source, where, issue.index), path: pointer(where), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
       const shell = runsInShell(where) ? bareReference(text) : undefined
       if (shell) notes.push({ file: source.file, ...at(source, where, shell.index), path: pointer(where), code: 'shell-variable', message: `$${shell.name} is replaced by pulpo (as in Compose), not by the command's shell`, hint: `write $$${shell.name} to let the shell expand it` })

@@ -35,8 +35,14 @@ describe('swarm: failing', () => {
     assert.ok(failing(2, [...bad, task(2, 'Failed', 'Ready', 'x'), task(2, 'Failed', 'Shutdown', 'x')]))
   })
 
-  test('a slot scaled away (its tasks shut down) does not hide the failing ones', () => {
-    const tasks = [task(1, 'Rejected', 'Ready', 'No such image'), task(1, 'Rejected', 'Shutdown', 'No such image'), task(2, 'Shutdown', 'Shutdown')]
-    assert.deepEqual(failing(1, tasks), { tasks: 2, error: 'No such image' })
+  test('a slot scaled away or drained (its task removed, or shut down without failing) does not hide the failing ones', () => {
+    const bad = [task(1, 'Rejected', 'Ready', 'No such image'), task(1, 'Rejected', 'Shutdown', 'No such image')]
+    assert.deepEqual(failing(1, [...bad, task(2, 'Shutdown', 'Shutdown')]), { tasks: 2, error: 'No such image' })
+    assert.deepEqual(failing(1, [...bad, task(2, 'Running', 'Remove')]), { tasks: 2, error: 'No such image' })
+  })
+
+  test('a slot Swarm gave up on (max_attempts: its newest task failed and is shut down) is failing', () => {
+    const tasks = [1, 2, 3, 4, 5].map(() => task(1, 'Failed', 'Shutdown', 'task: non-zero exit (1)'))
+    assert.deepEqual(failing(1, tasks), { tasks: 5, error: 'task: non-zero exit (1)' })
   })
 })

@@ -36,7 +36,9 @@ const FAILED = ['failed', 'rejected']
 /**
  * Each slot's latest failures in a row. `docker service ps` lists a slot's tasks newest first (its
  * history after the current one); one pending task ahead of them is the retry Swarm is making. A
- * slot whose newest task is meant to be shut down (scaled away, removed) is not one any more.
+ * slot whose newest task is to be removed (scaled away), or was shut down without failing (a
+ * drained node), is not one any more; one whose newest task failed and is shut down is one Swarm
+ * gave up on (its restart policy's max_attempts): failing all the more.
  */
 function failingRuns(tasks: SwarmTask[]): SwarmTask[][] {
   const bySlot = new Map<string, SwarmTask[]>()
@@ -46,7 +48,10 @@ function failingRuns(tasks: SwarmTask[]): SwarmTask[][] {
     if (list) list.push(t)
     else bySlot.set(slot, [t])
   }
-  const live = [...bySlot.values()].filter((list) => !['shutdown', 'remove', 'complete'].includes(list[0].DesiredState.toLowerCase()))
+  const live = [...bySlot.values()].filter((list) => {
+    const desired = list[0].DesiredState.toLowerCase()
+    return desired !== 'remove' && (!['shutdown', 'complete'].includes(desired) || FAILED.includes(taskState(list[0])))
+  })
   return live.map((list) => {
     const from = list.length && PENDING.includes(taskState(list[0])) ? 1 : 0
     const run: SwarmTask[] = []
