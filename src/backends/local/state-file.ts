@@ -84,7 +84,17 @@ export function keptUnreadable(dirs: StateDir): string {
   }
 }
 
-/** What `status` says while an unreadable state file is kept (keepUnreadable), else nothing. */
+/** The state file a starting supervisor adopts; one it cannot read is logged and kept aside. */
+export function stateToAdopt(dirs: StateDir): StateFile | undefined {
+  try {
+    return readStateFile(dirs)
+  } catch (e) {
+    console.error(`${(e as Error).message}: starting without it; ${keptUnreadable(dirs)}`)
+    return undefined
+  }
+}
+
+/** What `status` says while an unreadable state file is kept (keptUnreadable), else nothing. */
 export function unreadableNote(dirs: StateDir): string[] {
   const kept = `${dirs.state}.unreadable`
   return existsSync(kept) ? [`pulpo could not read its state file and kept it as ${kept}: services it recorded may still run unseen (ps shows them); delete it once they are stopped`] : []

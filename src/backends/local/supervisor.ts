@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, openSync, closeSync, rmSync, statSync } from 'node:fs'
 import net from 'node:net'
 import { attemptFor, FIRST_PROBE_DELAY_MS, watchWrites } from '../../probes/attempt.js'
 import { describeProbe, probeHost } from '../../probes/probe.js'
@@ -7,12 +7,12 @@ import { writeAtomic } from '../../project/atomic.js'
 import { privateDir, type StateDir } from '../../project/paths.js'
 import { groupGone, isAlive, procStat } from '../../util/procfs.js'
 import type { WaitCondition } from '../../plan/conditions.js'
-import type { Health, Request, Response, ServiceView, StateFile } from './protocol.js'
+import type { Health, Request, Response, ServiceView } from './protocol.js'
 import { runsWith, viewOf, type Managed } from './managed.js'
 import { closed, Waits } from './waits.js'
 import { serveSocket } from './socket.js'
 import type { ProcessSpec } from './spec.js'
-import { adoptedSpec, keptUnreadable, NOT_RESTARTED, readStateFile, refreshSpecs, stateOf } from './state-file.js'
+import { adoptedSpec, NOT_RESTARTED, refreshSpecs, stateOf, stateToAdopt } from './state-file.js'
 import { kill, reapGroup, sleep } from './signals.js'
 import { watchSources } from './watch.js'
 
@@ -339,13 +339,7 @@ export class Supervisor {
 
   /** Takes over services a previous supervisor started that still run (pid and start time match). */
   private adopt() {
-    let state: StateFile | undefined
-    try {
-      state = readStateFile(this.dirs)
-    } catch (e) {
-      console.error(`${(e as Error).message}: starting without it; ${keptUnreadable(this.dirs)}`)
-      return
-    }
+    const state = stateToAdopt(this.dirs)
     for (const [name, s] of Object.entries(state?.services ?? {})) {
       const m: Managed = { spec: adoptedSpec(s.spec), status: 'exited', health: 'unknown', restarts: s.restarts ?? 0, consecutive: 0, adopted: true, exitCode: s.exitCode, startedAt: s.startedAt }
       if (s.pid && (s.status === 'running' || s.status === 'starting') && isAlive(s.pid, s.startTime)) {
