@@ -70,6 +70,19 @@ export function timeOnce(file, args, cwd, cpu) {
 /** Mean CPU ms per run, or '-' where it cannot be measured. */
 export const cpuPerRun = (cpu, runs) => (cpu.ms === undefined ? '      -' : fmt(cpu.ms / runs))
 
+/**
+ * A Bun binary of `source`, built into `work` with the options scripts/bundle.ts gives Bun.build
+ * (splitting aside: one module has nothing to split), so a difference from dist/pulpo is pulpo's own code.
+ */
+export function buildLikePulpo(work, name, source) {
+  writeFileSync(join(work, `${name}.ts`), source)
+  execFileSync(join(root, 'node_modules', '.bin', 'bun'), [
+    'build', join(work, `${name}.ts`), '--compile', '--bytecode', '--format=esm', '--production',
+    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--outfile', join(work, name),
+  ], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] })
+  return join(work, name)
+}
+
 export const fmt = (ms) => ms.toFixed(1).padStart(7)
 
 /** The 1-minute load average: wall-clock figures mean little when it exceeds the CPU count. */
@@ -93,18 +106,8 @@ function main() {
     // Two hello-worlds: console.log (Bun's fast path) and process.stdout.write. Bun creates
     // process.stdout lazily, and creating it costs ~10 ms; every oclif CLI (pulpo included) pays it,
     // because oclif writes through process.stdout. The target is against the first.
-    const bun = join(root, 'node_modules', '.bin', 'bun')
-    const build = (name, source) => {
-      writeFileSync(join(work, `${name}.ts`), source)
-      // The options scripts/bundle.ts gives Bun.build (splitting aside: one module has nothing to split), so the difference is pulpo's own code.
-      execFileSync(bun, [
-        'build', join(work, `${name}.ts`), '--compile', '--bytecode', '--format=esm', '--production',
-        '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--outfile', join(work, name),
-      ], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] })
-      return join(work, name)
-    }
-    const hello = build('hello', "console.log('hello')\n")
-    const helloStdout = build('hello-stdout', "process.stdout.write('hello\\n')\n")
+    const hello = buildLikePulpo(work, 'hello', "console.log('hello')\n")
+    const helloStdout = buildLikePulpo(work, 'hello-stdout', "process.stdout.write('hello\\n')\n")
 
     const cwd = mkdtempSync(join(work, 'cwd-'))
     const loadBefore = load()

@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cpuPerRun, fmt, load, stats, timeOnce, warnIfBusy } from './startup.mjs'
+import { buildLikePulpo, cpuPerRun, fmt, load, stats, timeOnce, warnIfBusy } from './startup.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const option = (name, fallback) => {
@@ -187,16 +187,8 @@ function validates(file, cwd) {
 
 /** The floor binaries (see the top), built into `work` by the same Bun with dist/pulpo's options. */
 function buildFloors(work) {
-  const bun = join(root, 'node_modules', '.bin', 'bun')
   const validator = join(root, 'src', 'config', 'schema-validator.generated.js')
-  const build = (name, source) => {
-    writeFileSync(join(work, `${name}.ts`), source)
-    execFileSync(bun, [
-      'build', join(work, `${name}.ts`), '--compile', '--bytecode', '--format=esm', '--production',
-      '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--outfile', join(work, name),
-    ], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] })
-    return join(work, name)
-  }
+  const build = (name, source) => buildLikePulpo(work, name, source)
   const read = "import { readFileSync } from 'node:fs'\nconst data = Bun.YAML.parse(readFileSync(process.argv[2], 'utf8'))\n"
   return [
     { name: 'floor: parse', file: build('floor-parse', `${read}console.log(Object.keys(data.services).length)\n`) },

@@ -113,6 +113,14 @@ describe('pulpo killed mid-up', () => {
   })
 })
 
+/** SIGKILLs the project's supervisor (what the OOM killer would do), and waits until it is gone. */
+async function killSupervisor(p: TestProject): Promise<number> {
+  const sup = p.state()!.supervisor!.pid
+  process.kill(sup, 'SIGKILL')
+  await until(() => !alive(sup), 'the supervisor is gone')
+  return sup
+}
+
 describe('the supervisor killed', () => {
   const project = (port: number) => `version: 1
 project: orphaned
@@ -133,9 +141,7 @@ services:
     const p = new TestProject(project(port))
     await p.up()
     const before = byName((await p.status()).services)
-    const sup = p.state()!.supervisor!.pid
-    process.kill(sup, 'SIGKILL')
-    await until(() => !alive(sup), 'the supervisor is gone')
+    const sup = await killSupervisor(p)
     assert.ok(alive(before.api.pid) && alive(before.worker.pid), 'services outlive their supervisor')
 
     const status = await p.status()
@@ -170,9 +176,7 @@ services:
     const p = new TestProject(project(port))
     await p.up()
     const before = byName((await p.status()).services)
-    const sup = p.state()!.supervisor!.pid
-    process.kill(sup, 'SIGKILL')
-    await until(() => !alive(sup), 'the supervisor is gone')
+    await killSupervisor(p)
     process.kill(-before.worker.pid!, 'SIGKILL')
     await until(() => !alive(before.worker.pid), 'worker is gone')
     const plan = await p.json<PlanJson>(['plan'])
@@ -190,9 +194,7 @@ services:
     await p.up()
     await p.when('worker', 'start')
     const child = Number((await p.when('api', 'child')).detail)
-    const sup = p.state()!.supervisor!.pid
-    process.kill(sup, 'SIGKILL')
-    await until(() => !alive(sup), 'the supervisor is gone')
+    await killSupervisor(p)
     const r = await p.run(['down'])
     assert.equal(r.exitCode, 0, show(r))
     assertBefore(p.first('worker', 'stop'), p.first('api', 'stop'))
@@ -205,9 +207,7 @@ services:
     const p = new TestProject(project(port))
     await p.up()
     const before = byName((await p.status()).services)
-    const sup = p.state()!.supervisor!.pid
-    process.kill(sup, 'SIGKILL')
-    await until(() => !alive(sup), 'the supervisor is gone')
+    await killSupervisor(p)
     const damaged = '{"version": 1, "services": {"api": '
     writeFileSync(p.statePath('state.json'), damaged)
 
