@@ -81,7 +81,9 @@ export function interpolateTyped(source: Source, variable: (name: string) => str
   const problems: Problem[] = []
   // Values that could not be interpolated here: the schema's type error there would only repeat it.
   const unchecked = new Set<string>()
-  const enabled = envName === undefined || !isRecord(source.data) ? undefined : servicesIn(source.data as RawConfig, envName)
+  // The services enabled in the environment, once a typed value needs them (most files have none).
+  let enabled: Readonly<Record<string, unknown>> | undefined
+  const enabledHere = (name: string | number) => envName === undefined || !isRecord(source.data) || Object.hasOwn((enabled ??= servicesIn(source.data as RawConfig, envName)), name)
   // Copy on write: a big file without such fields is not copied.
   const data = mapStrings(source.data, (value, path) => {
     if (!value.includes('$') || value.includes('${services.')) return value
@@ -90,7 +92,7 @@ export function interpolateTyped(source: Source, variable: (name: string) => str
     // `${VAR:?}` in another environment's override is only required there, and in a service only
     // where it is enabled, as in the resolver.
     const owner = path[0] === 'services' ? path[1] : path[0] === 'environments' && path[2] === 'services' ? path[3] : undefined
-    const requireVariables = (path[0] !== 'environments' || envName === undefined || path[1] === envName) && (owner === undefined || enabled === undefined || Object.hasOwn(enabled, owner))
+    const requireVariables = (path[0] !== 'environments' || envName === undefined || path[1] === envName) && (owner === undefined || enabledHere(owner))
     const r = interpolate(value, { variable, requireVariables, quote: quoteMasked(String(path[path.length - 1])) })
     for (const issue of r.issues) problems.push({ file: source.file, ...locate(source, path), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
     const converted = r.issues.length ? value : convert(r.value, types)
