@@ -157,7 +157,8 @@ async function checkPort(spec: ProcessSpec) {
 
 /** Stops a process group without the supervisor: its signal, then SIGKILL after the timeout. */
 async function killGroup(v: ServiceView, stop: { signal: string; timeoutMs: number }) {
-  if (!v.pid || !isAlive(v.pid, v.startTime)) return
+  // A group of 1 or less is no service's: -1 would signal every process there is.
+  if (!v.pid || v.pid <= 1 || !isAlive(v.pid, v.startTime)) return
   const pgid = v.pid
   const send = (sig: string) => {
     try {

@@ -55,13 +55,19 @@ export function readStateFile(dirs: StateDir): StateFile | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new UnreadableState(dirs, (e as Error).message)
   }
+  let state: StateFile
   try {
-    const state = JSON.parse(text) as StateFile
-    if (state && typeof state === 'object' && (state.services === undefined || typeof state.services === 'object')) return state
-    throw new Error('not a state file')
+    state = JSON.parse(text) as StateFile
   } catch (e) {
     throw new UnreadableState(dirs, (e as Error).message)
   }
+  // Its shape as far as it is read: a mapping of services, each with its spec, and a pid as pulpo
+  // records one (a process of its own, never init): a pid is what `down` signals, with its group.
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const process = (s: Record<string, unknown>) => s.pid === undefined || (Number.isInteger(s.pid) && (s.pid as number) > 1 && (s.startTime === undefined || typeof s.startTime === 'number'))
+  const services = isObject(state) ? state.services : undefined
+  if (!isObject(state) || (services !== undefined && (!isObject(services) || !Object.values(services).every((s) => isObject(s) && isObject(s.spec) && process(s))))) throw new UnreadableState(dirs, 'not a pulpo state file')
+  return state
 }
 
 export class UnreadableState extends Error {
