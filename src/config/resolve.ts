@@ -164,14 +164,14 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
    * that may be off here (Pruned.mayBeOff).
    */
   const reference = (name: string, attr: string, lenient: boolean): { value: string } | { message: string; hint?: string } => {
-    const unsure = lenient || opts.pruned?.unsure(name, envName)
-    if (!raw.services?.[name] && !opts.pruned?.unsure(name, envName)) {
+    const unsure = opts.pruned?.unsure(name, envName)
+    if (!raw.services?.[name] && !unsure) {
       // Only here, in the error: listing the services on every reference made big files quadratic.
       const known = Object.keys(raw.services ?? {})
       return { message: `\${services.${name}.${attr}} names unknown service '${name}'`, hint: didYouMean(name, known) ?? (known.length ? `services are: ${known.join(', ')}` : 'this file declares no services') }
     }
     if (!(SERVICE_ATTRIBUTES as readonly string[]).includes(attr)) return { message: `\${services.${name}.${attr}}: unknown attribute '${attr}'`, hint: didYouMean(attr, SERVICE_ATTRIBUTES) ?? `attributes are ${SERVICE_ATTRIBUTES.join(', ')}` }
-    if (unsure) return { value: '' }
+    if (unsure || lenient) return { value: '' }
     if (!merged[name]) return { message: `\${services.${name}.${attr}}: service '${name}' is disabled in environment '${envName}'`, hint: `enable '${name}' in '${envName}', or do not refer to it there` }
     const value = address(name, attr)
     if (value === undefined) return { message: `\${services.${name}.${attr}}: service '${name}' has no port`, hint: `add port: to '${name}'` }

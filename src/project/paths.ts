@@ -21,6 +21,10 @@ export class StateDir {
   get state() {
     return join(this.root, 'state.json')
   }
+  /** A state file the supervisor could not read, kept aside (backends/local/state-file.ts). */
+  get unreadableState() {
+    return join(this.root, 'state.json.unreadable')
+  }
   /** What `up` applied (file, environment, services): what reaches the project without its file. */
   get record() {
     return join(this.root, 'project.json')

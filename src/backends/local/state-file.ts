@@ -81,10 +81,9 @@ export class UnreadableState extends Error {
  * `state.json.unreadable` (its next write would replace it) for `status` to point at. Says where.
  */
 export function keptUnreadable(dirs: StateDir): string {
-  const kept = `${dirs.state}.unreadable`
   try {
-    renameSync(dirs.state, kept)
-    return `kept as ${kept}`
+    renameSync(dirs.state, dirs.unreadableState)
+    return `kept as ${dirs.unreadableState}`
   } catch (e) {
     return `and could not keep it (${(e as Error).message})`
   }
@@ -102,8 +101,7 @@ export function stateToAdopt(dirs: StateDir): StateFile | undefined {
 
 /** What `status` says while an unreadable state file is kept (keptUnreadable), else nothing. */
 export function unreadableNote(dirs: StateDir): string[] {
-  const kept = `${dirs.state}.unreadable`
-  return existsSync(kept) ? [`pulpo could not read its state file and kept it as ${kept}: services it recorded may still run unseen (ps shows them); delete it once they are stopped`] : []
+  return existsSync(dirs.unreadableState) ? [`pulpo could not read its state file and kept it as ${dirs.unreadableState}: services it recorded may still run unseen (ps shows them); delete it once they are stopped`] : []
 }
 
 /** Why an adopted service that exited is not restarted, for its failure line. */
