@@ -1,7 +1,7 @@
 import { Command, Flags, Interfaces } from '@oclif/core'
 import chalk from 'chalk'
 import type { Project } from './config/types.js'
-import { isPulpoError } from './errors.js'
+import { isPulpoError, PulpoError } from './errors.js'
 import { reportError } from './render/errors.js'
 
 /** Flags of every command that reads pulpo.yaml. */
@@ -51,7 +51,16 @@ export abstract class PulpoCommand extends Command {
 
   async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     // oclif's own exits (help, usage errors) keep their behaviour and exit codes.
-    if (!isPulpoError(err) && (err.oclif || err.name === 'ExitError' || err.constructor?.name?.endsWith('ParseError'))) return super.catch(err)
+    if (!isPulpoError(err) && (err.oclif || err.name === 'ExitError' || err.constructor?.name?.endsWith('ParseError'))) {
+      // With --json, oclif would print its whole parser state (argv, config, every command) as the
+      // error and exit 1: a usage error is the contract's error shape and exit 2 there too.
+      if (!this.jsonEnabled() || err.name === 'ExitError') return super.catch(err)
+      const message = err.message.replace(/\n?See more help with --help\s*$/, '')
+      const id = this.id?.replaceAll(':', ' ')
+      const usage = new PulpoError('usage', message, { exitCode: err.oclif?.exit ?? 2, hints: id ? [`pulpo ${id} --help`] : [] })
+      reportError(usage, true, (data) => this.logJson(data))
+      return undefined
+    }
     reportError(err, this.jsonEnabled(), (data) => this.logJson(data))
     return undefined
   }

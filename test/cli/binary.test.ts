@@ -84,6 +84,26 @@ describe('the binary on its own', () => {
     assertNoStackTrace(r)
   })
 
+  test('a usage error with --json: exit 2 and the error shape on stdout, not oclif\'s internals', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['status', '--json', '--frobnicate'], /Nonexistent flag: --frobnicate/],
+      [['plan', '--json', '--frobnicate'], /Nonexistent flag: --frobnicate/],
+      [['validate', '--json', '-e'], /Flag --env expects a value/],
+      [['prefect', 'run', '--json'], /Missing 1 required arg/],
+      [['down', '--json', '-c', 'pulpo.yaml', '-p', 'x'], /cannot also be provided when using --project/],
+    ]
+    for (const [args, words] of cases) {
+      const r = await run(args)
+      assert.equal(r.exitCode, 2, `${args.join(' ')}: ${show(r)}`)
+      const doc = JSON.parse(r.stdout)
+      assert.deepEqual(Object.keys(doc), ['error'], show(r))
+      assert.equal(doc.error.code, 'usage', show(r))
+      assert.match(doc.error.message, words, show(r))
+      assert.ok(r.stdout.length < 2000, `stdout is ${r.stdout.length} bytes: ${r.stdout.slice(0, 300)}`)
+      assertNoStackTrace(r)
+    }
+  })
+
   test('init, then validate, in the empty directory', async () => {
     const init = await run(['init'])
     assert.equal(init.exitCode, 0, show(init))
