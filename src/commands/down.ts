@@ -33,7 +33,7 @@ export default class Down extends PulpoCommand {
       if (failed(results)) process.exitCode = 1
       // Nothing of the project runs: its name is free for another file, its environment forgotten.
       else if (!names.length) forgetRecord(project)
-      if (json) return maskData({ project: project.name, environment: project.environment, mode: project.mode, results, volumes: flags.volumes }, project.secrets)
+      if (json) return maskData({ project: project.name, environment: project.environment, mode: project.mode, results, volumes: flags.volumes === true }, project.secrets)
       const text = renderFailures(results)
       if (text) this.logToStderr(maskData(text, project.secrets))
       if (!failed(results)) this.log(`${chalk.green('✔')} ${names.length ? names.join(', ') : project.name} stopped${flags.volumes ? ', data removed' : ''}`)
