@@ -54,7 +54,7 @@ export function renderFailures(results: ServiceResult[]): string {
     if (r.logs.length) {
       lines.push(chalk.dim(`  last ${count(r.logs.length, 'log line')} of ${r.service}:`))
       for (const l of r.logs) lines.push(chalk.dim('  │ ') + l)
-    } else lines.push(chalk.dim(`  (${r.service} wrote nothing to its log)`))
+    } else if (r.started !== false) lines.push(chalk.dim(`  (${r.service} wrote nothing to its log)`))
   }
   const skipped = results.filter((r) => r.status === 'skipped')
   if (skipped.length) lines.push('', chalk.yellow(`not started: ${skipped.map((r) => `${r.service} (${r.status === 'skipped' ? r.reason.replace(/^not started: /, '') : ''})`).join(', ')}`))

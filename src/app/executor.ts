@@ -32,7 +32,10 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
   // Jobs: what something waits for to complete. `up` waits for a job to complete, not merely to
   // start, so that one that exits non-zero is a failure and one that exits 0 is said to be done.
   const jobs = new Set(Object.values(project.services).flatMap((s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === 'completed').map(([d]) => d)))
-  const tail = (service: string) => backend.tail(project, service).catch(() => [])
+  // A service whose start never got under way ran nothing in this attempt: what its log holds is
+  // an earlier run's, which a user would take for this failure's output.
+  const unstarted = new Set<string>()
+  const tail = (service: string) => (unstarted.has(service) ? Promise.resolve(undefined) : backend.tail(project, service).catch(() => []))
   await backend.prepare(project, plan, opts.signal)
   try {
     // 1. Stop, dependents first; only what goes away is reported as finished here.
@@ -121,6 +124,7 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
           // A held start that did not happen is skipped, as a gate would have skipped it.
           if (e instanceof DependencyFailed) throw new NotVisited(e.dependency, e.reason)
           if (after && !started && opts.signal?.aborted) throw new NotVisited()
+          if (!started) unstarted.add(n)
           opts.progress.done(await toResult(n, step.action, { status: 'failed', error: e }, 0, tail))
           throw e
         }
@@ -161,14 +165,18 @@ export async function stopInOrder(names: string[], dependsOn: (n: string) => str
   })
 }
 
-/** A service's outcome as a result; a failure comes with its last log lines and its hints. */
-export async function toResult(service: string, action: string, o: Outcome, ms: number, tail: (service: string) => Promise<string[]>): Promise<ServiceResult> {
+/**
+ * A service's outcome as a result; a failure comes with its last log lines (`tail`: undefined when
+ * nothing of it ran in this attempt) and its hints.
+ */
+export async function toResult(service: string, action: string, o: Outcome, ms: number, tail: (service: string) => Promise<string[] | undefined>): Promise<ServiceResult> {
   if (o.status === 'done') return { service, status: 'done', action, ms }
   if (o.status === 'skipped') return { service, status: 'skipped', action, reason: o.reason === 'interrupted' ? 'interrupted' : `not started: ${o.reason}` }
   const e = o.error as Error
   // What the user can do about it (a port held by another process: who holds it).
   const hints = e instanceof ServiceFailed && e.hints.length ? { hints: e.hints } : {}
-  return { service, status: 'failed', action, reason: e?.message ?? String(o.error), logs: await tail(service), ...hints }
+  const logs = await tail(service)
+  return { service, status: 'failed', action, reason: e?.message ?? String(o.error), logs: logs ?? [], ...(logs ? {} : { started: false as const }), ...hints }
 }
 
 function deferred() {

@@ -85,7 +85,8 @@ export class DependencyFailed extends Error {
 export type ServiceResult =
   /** `outcome`: what happened, in a word (`ready`, `completed`, `stopped`); default the progress's verb. */
   | { service: string; status: 'done'; action: string; ms: number; outcome?: 'ready' | 'completed' | 'stopped' }
-  | { service: string; status: 'failed'; action: string; reason: string; logs: string[]; hints?: string[] }
+  /** `started: false`: its start never got under way, so it wrote nothing in this attempt. */
+  | { service: string; status: 'failed'; action: string; reason: string; logs: string[]; started?: false; hints?: string[] }
   | { service: string; status: 'skipped'; action: string; reason: string }
 
 /** Progress of one service, for listr2 (or nothing under --json). */

@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { rmSync as removeFile } from 'node:fs'
 import net from 'node:net'
-import { alive, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, show, svc, TestProject, until, type StatusRow } from './helpers.js'
+import { alive, assertNoStackTrace, cleanupAll, ensureBinary, freePorts, show, svc, TestProject, until, type Run, type StatusRow } from './helpers.js'
 
 before(ensureBinary)
 // Each test's projects are taken down (and checked for leftovers) as soon as it ends.
@@ -219,6 +219,54 @@ services:
     await p.up()
     assert.equal((await p.service('api')).health, 'healthy')
     await p.when('web', 'start')
+  })
+
+  test("a start that never ran shows no log lines, not an earlier run's: after down, and on restart", async () => {
+    const [port] = await freePorts(1)
+    const p = new TestProject(`version: 1
+project: busyagain
+services:
+  api:
+    command: ${svc('api', '--lines', '2', '--http', port, '--crash-when', 'crash')}
+    port: ${port}
+    ready: { http: /health }
+`)
+    const hold = async () => {
+      const holder = net.createServer()
+      await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port }, resolve))
+      return () => new Promise((r) => holder.close(r))
+    }
+    const noEarlierLines = (r: Run) => {
+      assert.match(r.stderr, new RegExp(`api: port ${port} is already in use by pid ${process.pid}\\b`), show(r))
+      assert.doesNotMatch(r.stderr, /api line|log lines? of api|wrote nothing/, show(r))
+    }
+    // A run that printed, then down: its lines stay in the log.
+    await p.up()
+    assert.equal((await p.run(['down'])).exitCode, 0)
+    let release = await hold()
+    try {
+      const r = await p.run(['up'])
+      assert.equal(r.exitCode, 1, show(r))
+      noEarlierLines(r)
+      const json = await p.json<{ results: { service: string; status: string; logs?: string[]; started?: boolean }[] }>(['up'], 1)
+      assert.deepEqual(json.results.map((x) => [x.service, x.status, x.logs, x.started]), [['api', 'failed', [], false]])
+    } finally {
+      await release()
+    }
+    // Known to the supervisor (it ran, printed and crashed): a restart that cannot start it either.
+    await p.up()
+    p.touch('crash')
+    await until(async () => (await p.service('api')).actual === 'exited', 'api exits')
+    removeFile(p.path('crash'))
+    release = await hold()
+    try {
+      const r = await p.run(['restart', 'api'])
+      assert.equal(r.exitCode, 1, show(r))
+      noEarlierLines(r)
+    } finally {
+      await release()
+    }
+    await p.up()
   })
 })
 

@@ -47,6 +47,7 @@ export function fromStateFile(dirs: StateDir): ServiceView[] {
       ...(s.spec.shown ? { shown: s.spec.shown } : {}),
       ...(s.spec.port !== undefined ? { port: s.spec.port } : {}),
       logFile: s.spec.logFile,
+      ...(typeof s.logOffset === 'number' ? { logOffset: s.logOffset } : {}),
       adopted: false,
     }
   })

@@ -55,5 +55,5 @@ export type Response = { ok: true; services?: ServiceView[]; pid?: number; force
 export interface StateFile {
   version: 1
   supervisor?: { pid: number; startTime?: number }
-  services: Record<string, { spec: Omit<ProcessSpec, 'env'>; pid?: number; startTime?: number; startedAt?: string; status: Status; health?: Health; exitCode?: number | null; restarts: number }>
+  services: Record<string, { spec: Omit<ProcessSpec, 'env'>; pid?: number; startTime?: number; startedAt?: string; status: Status; health?: Health; exitCode?: number | null; restarts: number; logOffset?: number }>
 }

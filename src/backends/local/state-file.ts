@@ -15,7 +15,7 @@ export function stateOf(services: Iterable<Managed>): StateFile {
     version: 1,
     supervisor: { pid: process.pid, startTime: procStat(process.pid)?.startTime },
     services: Object.fromEntries(
-      [...services].map((m) => [m.spec.name, { spec: atRest(m.spec), pid: m.pid, startTime: m.startTime, startedAt: m.startedAt, status: m.status === 'stopping' ? 'running' : m.status, health: m.health, exitCode: m.exitCode, restarts: m.restarts }]),
+      [...services].map((m) => [m.spec.name, { spec: atRest(m.spec), pid: m.pid, startTime: m.startTime, startedAt: m.startedAt, status: m.status === 'stopping' ? 'running' : m.status, health: m.health, exitCode: m.exitCode, restarts: m.restarts, logOffset: m.logOffset }]),
     ),
   }
 }

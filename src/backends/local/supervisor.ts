@@ -341,7 +341,7 @@ export class Supervisor {
   private adopt() {
     const state = stateToAdopt(this.dirs)
     for (const [name, s] of Object.entries(state?.services ?? {})) {
-      const m: Managed = { spec: adoptedSpec(s.spec), status: 'exited', health: 'unknown', restarts: s.restarts ?? 0, consecutive: 0, adopted: true, exitCode: s.exitCode, startedAt: s.startedAt }
+      const m: Managed = { spec: adoptedSpec(s.spec), status: 'exited', health: 'unknown', restarts: s.restarts ?? 0, consecutive: 0, adopted: true, exitCode: s.exitCode, startedAt: s.startedAt, logOffset: typeof s.logOffset === 'number' ? s.logOffset : undefined }
       if (s.pid && (s.status === 'running' || s.status === 'starting') && isAlive(s.pid, s.startTime)) {
         Object.assign(m, { pid: s.pid, startTime: s.startTime, status: s.spec.probe ? 'starting' : 'running' })
         const run = (m.run = new AbortController())
