@@ -29,7 +29,12 @@ function probeView(p: Probe) {
  * wherever they appear, and every secret-named env entry).
  */
 export function maskedProject(p: Project) {
-  const rel = (abs: string) => (isAbsolute(abs) ? relative(p.dir, abs) || '.' : abs)
+  // A path outside the project (an interpreter in /usr/bin) reads better as given than as ../../usr/bin.
+  const rel = (abs: string) => {
+    if (!isAbsolute(abs)) return abs
+    const r = relative(p.dir, abs)
+    return r === '..' || r.startsWith('../') ? abs : r || '.'
+  }
   const maskEnv = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_NAME.test(k) ? '***' : v]))
   const service = (s: Service) => ({
     kind: s.kind,

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ANSI, assertNoStackTrace, ensureBinary, EXAMPLE, pulpo, removeDir, show, tempDir, type Run } from './helpers.js'
 
@@ -274,6 +274,16 @@ describe('config', () => {
       assert.equal(body.services.api.env.URL, 'http://u:***@h', where)
       assert.equal(body.services.api.command, 'run-api --token ***', where)
     }
+  })
+
+  test('an interpreter outside the project is shown as given, not as a path climbing out of it', async () => {
+    const dir = project({ 'pulpo.yaml': 'version: 1\nproject: py\nservices:\n  a: { command: "sleep 1" }\n' })
+    const fromEnv = await pulpo(['config', '--json'], { cwd: dir, env: { PULPO_PYTHON: '/opt/py/bin/python3' } })
+    assert.equal(fromEnv.exitCode, 0, show(fromEnv))
+    assert.equal(json(fromEnv).python, '/opt/py/bin/python3')
+    writeFileSync(join(dir, 'pulpo.yaml'), 'version: 1\nproject: py\npython: venv/bin/python\nservices:\n  a: { command: "sleep 1" }\n')
+    const inside = await pulpo(['config', '--json'], { cwd: dir })
+    assert.equal(json(inside).python, 'venv/bin/python')
   })
 
   test('pulpo.yaml is found by walking up from a subdirectory', async () => {
