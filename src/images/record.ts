@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeAtomic } from '../project/atomic.js'
-import { privateDir, StateDir, stateRoot } from '../project/paths.js'
+import { privateDir, pulpoRoot, StateDir } from '../project/paths.js'
 
 /** What `pulpo build` knows of one service's image in one environment. */
 export interface ImageRecord {
@@ -46,7 +46,7 @@ export function recordImages(projectDir: string, project: string, environment: s
   all[environment] = Object.fromEntries(Object.keys(env).sort().map((k) => [k, env[k]]))
   const sorted = Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]))
   const dirs = new StateDir(projectDir, project)
-  privateDir(stateRoot(projectDir))
+  pulpoRoot(projectDir)
   privateDir(dirs.root)
   // Whole or not at all: a reader never sees half a file.
   writeAtomic(imagesFile(projectDir, project), JSON.stringify(sorted, null, 2) + '\n')

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sha256 } from '../util/sha256.js'
@@ -76,13 +76,24 @@ export function privateDir(path: string): string {
 }
 
 /**
+ * .pulpo/ itself, private and ignored by git: it holds logs (what services print, secrets
+ * included) and data, and the contract says it is never committed, whatever the project's own
+ * .gitignore says.
+ */
+export function pulpoRoot(projectDir: string): string {
+  const root = privateDir(stateRoot(projectDir))
+  const ignore = join(root, '.gitignore')
+  if (!existsSync(ignore)) writeFileSync(ignore, '# Written by pulpo: state, logs and data of this directory are never committed.\n*\n', { mode: 0o600 })
+  return root
+}
+
+/**
  * Makes .pulpo/ and what pulpo wrote there private (directories 0700, files 0600), for state
  * written by an older pulpo. A service's data directory holds the service's own files: only the
  * directory itself is closed, its content keeps the modes the service gave it.
  */
 export function securePulpoDir(projectDir: string): void {
-  const root = stateRoot(projectDir)
-  privateDir(root)
+  const root = pulpoRoot(projectDir)
   const walk = (dir: string, depth: number) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name)

@@ -9,6 +9,7 @@ import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { alive, assertNoStackTrace, cleanupAll, ensureBinary, show, svc, TestProject, until, type StatusJson } from './helpers.js'
 
 before(ensureBinary)
@@ -60,6 +61,21 @@ services:
     }
     // The service itself got them all.
     assert.match(readFileSync(p.statePath('logs/web.log'), 'utf8'), new RegExp(`MY_TOKEN=${token}`))
+  })
+
+  test('.pulpo/ is never committed: git does not see it, without a .gitignore of the user\'s', async () => {
+    const p = new TestProject(`version: 1
+project: nocommit
+services:
+  web:
+    command: ${svc('web')}
+`)
+    execFileSync('git', ['init', '-q', p.dir])
+    assert.equal((await p.run(['up'])).exitCode, 0)
+    await p.when('web', 'ready')
+    const seen = execFileSync('git', ['-C', p.dir, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' })
+    assert.doesNotMatch(seen, /\.pulpo/, seen)
+    assert.match(seen, /pulpo\.yaml/, 'git sees the project itself')
   })
 
   test('a supervisor that takes over from the state file gets the environment back from the next up', async () => {
