@@ -34,7 +34,7 @@ export async function withLock<T>(project: Project, command: string, log: (s: st
 /** Applies a plan with progress; the results per service. */
 export async function applyPlan(project: Project, backend: Backend, plan: Plan, opts: { json: boolean; signal: AbortSignal; resources?: ExecuteOptions['resources'] }): Promise<ServiceResult[]> {
   const shown = plan.steps.filter((c) => c.action !== 'noop').map((c) => c.service)
-  const progress = new ServiceProgress(shown, { silent: opts.json, verb: 'ready' })
+  const progress = new ServiceProgress(shown, { silent: opts.json, verb: 'ready', secrets: project.secrets })
   let results: ServiceResult[] = []
   try {
     results = await execute(project, backend, plan, { progress, signal: opts.signal, resources: opts.resources })

@@ -29,12 +29,13 @@ export async function runUp(flags: TargetFlags, opts: { services: string[]; prun
     if (previous && previous.mode !== project.mode) {
       const old = await backendFor(previous)
       const shown = (await old.observe(previous)).actual.filter((a) => a.state === 'running' || a.state === 'starting').map((a) => a.name)
-      const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped' })
+      const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped', secrets: project.secrets })
       const stopped = await old.down(previous, [], { progress, volumes: false })
       await progress.finish(stopped.filter((r) => shown.includes(r.service)))
       if (failed(stopped)) {
         process.exitCode = 1
-        out.logToStderr(renderFailures(stopped))
+        // The record keeps no values: the file's secrets (the same file's other environment) mask it.
+        out.logToStderr(mask(renderFailures(stopped), project.secrets))
         return undefined
       }
     }

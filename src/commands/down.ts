@@ -23,7 +23,7 @@ export default class Down extends PulpoCommand {
       // What still runs may be stopped even when pulpo.yaml no longer has it.
       checkServiceNames(project, names, actual.map((a) => a.name))
       const shown = names.length ? names : actual.filter((a) => a.state === 'running' || a.state === 'starting').map((a) => a.name)
-      const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped' })
+      const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped', secrets: project.secrets })
       let results: Awaited<ReturnType<typeof backend.down>> = []
       try {
         results = await backend.down(project, names, { progress, volumes: flags.volumes })

@@ -19,7 +19,7 @@ export default class Rollback extends PulpoCommand {
     checkServiceNames(project, names)
     const json = this.jsonEnabled()
     return this.locked(project, 'rollback', async () => {
-      const progress = new ServiceProgress(names, { silent: json, verb: 'rolled back' })
+      const progress = new ServiceProgress(names, { silent: json, verb: 'rolled back', secrets: project.secrets })
       let results: Awaited<ReturnType<InstanceType<typeof SwarmBackend>['rollback']>> = []
       try {
         results = await new SwarmBackend().rollback(project, names, progress)

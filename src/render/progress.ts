@@ -1,5 +1,6 @@
 import { Listr, type ListrTask } from 'listr2'
 import type { Progress, ServiceResult } from '../backends/backend.js'
+import { mask } from '../util/mask.js'
 
 /**
  * How pulpo runs a listr2 list: every task runs even when another fails, errors shown in full,
@@ -21,19 +22,21 @@ export function listrOptions(opts: { silent: boolean; concurrent: boolean | numb
 
 /**
  * listr2 progress for `up`/`down`/`restart`: a task per service whose title says what it does or
- * waits for; plain lines when stdout is not a terminal; nothing at all under --json.
+ * waits for; plain lines when stdout is not a terminal; nothing at all under --json. Every title
+ * is masked with the project's `secrets`: a failure's reason may quote a probe's command or a
+ * tool's output.
  */
 export class ServiceProgress implements Progress {
   private titles = new Map<string, (t: string) => void>()
   private finishers = new Map<string, (r: ServiceResult) => void>()
   private run?: Promise<unknown>
 
-  constructor(services: string[], opts: { silent: boolean; verb: string }) {
+  constructor(services: string[], opts: { silent: boolean; verb: string; secrets: readonly string[] }) {
     const tasks: ListrTask[] = services.map((name) => ({
       title: `${name}: pending`,
       task: (_ctx, task) =>
         new Promise<void>((resolve, reject) => {
-          this.titles.set(name, (t) => (task.title = `${name}: ${t}`))
+          this.titles.set(name, (t) => (task.title = mask(`${name}: ${t}`, opts.secrets)))
           this.finishers.set(name, (r) => {
             if (r.status === 'done') {
               // What happened, not one word for everything: a job completed, a removed service stopped.
@@ -41,9 +44,9 @@ export class ServiceProgress implements Progress {
               task.title = `${name}: ${word}${r.ms ? ` (${(r.ms / 1000).toFixed(1)}s)` : ''}`
               resolve()
             } else if (r.status === 'skipped') {
-              task.skip(`${name}: ${r.reason}`)
+              task.skip(mask(`${name}: ${r.reason}`, opts.secrets))
               resolve()
-            } else reject(new Error(`${name}: ${r.reason}`))
+            } else reject(new Error(mask(`${name}: ${r.reason}`, opts.secrets)))
           })
         }),
     }))

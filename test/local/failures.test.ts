@@ -130,6 +130,25 @@ services:
   })
 })
 
+describe('secrets in progress output', () => {
+  test('a probe whose command holds a secret: up and restart show it as *** in their progress and failure', async () => {
+    const p = new TestProject(`version: 1
+project: probesecret
+services:
+  s:
+    command: ${svc('s')}
+    ready: { exec: [sh, -c, 'test "$$0" = never', "\${API_TOKEN}"], timeout: 1s }
+`, { '.env': 'API_TOKEN=hunter2-probe-secret\n' })
+    for (const args of [['up'], ['restart', 's']]) {
+      const r = await p.run(args)
+      assert.equal(r.exitCode, 1, show(r))
+      // The progress line and the failure below it both quote the probe.
+      assert.equal(r.stderr.match(/s: not ready after 1s \(exec \["sh","-c","test \\"\$0\\" = never","\*\*\*"\]\)/g)?.length, 2, show(r))
+      assert.doesNotMatch(r.stdout + r.stderr, /hunter2/, show(r))
+    }
+  })
+})
+
 describe('a command that cannot run', () => {
   for (const c of MISSING) {
     test(`${c.form}: up exits 1 and says why`, async () => {
