@@ -34,11 +34,13 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
   const cwd = opts.cwd ?? process.cwd()
   const source = readSource(findConfigFile(opts.config, cwd), cwd)
   // Broken YAML has no data to check further; a duplicate key leaves data, and every problem counts.
-  if (source.data === undefined) return { source, envName: opts.env ?? '', problems: source.problems, notes: [] }
+  // Without data the file's own `environment` is unknown; one asked for by -e or PULPO_ENV is not.
+  const asked = opts.env || process.env.PULPO_ENV || ''
+  if (source.data === undefined) return { source, envName: asked, problems: source.problems, notes: [] }
   if (!isRecord(source.data)) {
     const { line, column } = locate(source, [])
     const problem = { file: source.file, line, column, path: '', code: 'schema', message: source.data == null ? 'the file is empty' : 'the file must be a mapping of keys (version, services, ...)', hint: 'start from `pulpo init`' }
-    return { source, envName: opts.env ?? '', problems: [problem], notes: [] }
+    return { source, envName: asked, problems: [problem], notes: [] }
   }
   // Compose's order: interpolate, then check types, so `port: ${PORT:-8000}` is an integer.
   let loaded: Variables | undefined

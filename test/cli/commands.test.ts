@@ -133,6 +133,16 @@ describe('validate', () => {
     )
   })
 
+  test('validate --json on YAML it cannot read names the environment asked for, by -e or PULPO_ENV', async () => {
+    const dir = project({ 'pulpo.yaml': 'version: 1\nservices:\n  a: { command: "x"\n' })
+    for (const [args, env] of [[['-e', 'prod'], {}], [[], { PULPO_ENV: 'prod' }]] as const) {
+      const r = await pulpo(['validate', '--json', ...args], { cwd: dir, env })
+      assert.equal(r.exitCode, 1, show(r))
+      assert.equal(json(r).environment, 'prod', show(r))
+      assert.equal(json(r).errors[0].code, 'yaml-syntax', show(r))
+    }
+  })
+
   test('NO_COLOR=1 gives no ANSI escapes; FORCE_COLOR=1 gives colours', async () => {
     const dir = project({ 'pulpo.yaml': INVALID })
     const plain = await pulpo(['validate'], { cwd: dir, env: { NO_COLOR: '1' } })
