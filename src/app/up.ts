@@ -30,7 +30,7 @@ export async function runUp(flags: TargetFlags, opts: { services: string[]; prun
       const old = await backendFor(previous)
       const shown = (await old.observe(previous)).actual.filter((a) => a.state === 'running' || a.state === 'starting').map((a) => a.name)
       const progress = new ServiceProgress(shown, { silent: json, verb: 'stopped', secrets: project.secrets })
-      const stopped = await old.down(previous, [], { progress, volumes: false })
+      const { results: stopped } = await old.down(previous, [], { progress, volumes: false })
       await progress.finish(stopped.filter((r) => shown.includes(r.service)))
       if (failed(stopped)) {
         process.exitCode = 1

@@ -61,7 +61,7 @@ export interface Backend {
   finish?(project: Project, plan: Plan): Promise<void>
 
   /** Stops services (all when none are named), dependents first; `volumes` removes their data. */
-  down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<ServiceResult[]>
+  down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<DownResult>
 
   /** Prints merged logs; with `follow`, until the signal aborts. */
   logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }): Promise<void>
@@ -88,6 +88,28 @@ export type ServiceResult =
   /** `started: false`: its start never got under way, so it wrote nothing in this attempt. */
   | { service: string; status: 'failed'; action: string; reason: string; logs: string[]; started?: false; hints?: string[] }
   | { service: string; status: 'skipped'; action: string; reason: string }
+
+/** What `down` did: each service's removal, and (swarm) where each persisted service's data was and what became of it. */
+export interface DownResult {
+  results: ServiceResult[]
+  data?: DataRemoval[]
+}
+
+/**
+ * One persisted service's data on one node after `down --volumes`: `removed` (its volume is gone),
+ * `emptied` (its files are gone, the empty volume stays on a node pulpo cannot reach), or `failed`
+ * (nothing was deleted there: `reason` says why, `commands` what to run and where).
+ */
+export interface DataRemoval {
+  service: string
+  volume: string
+  /** The node's hostname. */
+  node: string
+  outcome: 'removed' | 'emptied' | 'failed'
+  reason?: string
+  /** Each `on WHERE: COMMAND`: what finishes the job by hand. */
+  commands?: string[]
+}
 
 /** Progress of one service, for listr2 (or nothing under --json). */
 export interface Progress {

@@ -10,7 +10,7 @@ import { evaluate, type Lifecycle, type WaitCondition } from '../../src/plan/con
 import type { Actual, Desired, Plan, ResourceStep } from '../../src/plan/plan.js'
 import { planJson, planText, renderPlan } from '../../src/render/plan.js'
 import { execute } from '../../src/app/executor.js'
-import { DependencyFailed, ServiceFailed, type Backend, type ServiceResult } from '../../src/backends/backend.js'
+import { DependencyFailed, ServiceFailed, type Backend, type DownResult, type ServiceResult } from '../../src/backends/backend.js'
 import type { Project } from '../../src/config/types.js'
 
 /** Desired services from `name: dep(condition[,restart]) ...` lines. */
@@ -180,8 +180,8 @@ class FakeBackend implements Backend {
   async finish() {
     this.log.push('finish')
   }
-  async down(): Promise<ServiceResult[]> {
-    return []
+  async down(): Promise<DownResult> {
+    return { results: [] }
   }
   async logs() {}
 }

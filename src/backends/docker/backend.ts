@@ -7,7 +7,7 @@ import { PulpoError } from '../../errors.js'
 import { desiredService } from '../../plan/desired.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import type { Actual, Plan, Step } from '../../plan/plan.js'
-import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
+import { ServiceFailed, type Backend, type DownResult, type Progress, type ServiceResult } from '../backend.js'
 import { writeAtomic } from '../../project/atomic.js'
 import { privateDir, stateDirOf } from '../../project/paths.js'
 import { compose, docker } from './engine.js'
@@ -108,8 +108,8 @@ export class DockerBackend implements Backend {
     await this.record(project, plan)
   }
 
-  async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<ServiceResult[]> {
-    if (project.fromRecord) return downByLabel(project.name, services, opts)
+  async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<DownResult> {
+    if (project.fromRecord) return { results: await downByLabel(project.name, services, opts) }
     const file = this.composeFile(project)
     const running = (await containers(project.name)).map((c) => c.service)
     const targets = services.length ? services : [...new Set(running)]
@@ -123,7 +123,7 @@ export class DockerBackend implements Backend {
     }
     const results: ServiceResult[] = targets.map((s) => (r.failed ? { service: s, status: 'failed', action: 'stop', reason: lastLines(String(r.all ?? r.stderr), 3), logs: [] } : { service: s, status: 'done', action: 'stop', ms: 0 }))
     for (const x of results) opts.progress.done(x)
-    return results
+    return { results }
   }
 
   async logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }) {

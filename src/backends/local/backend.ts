@@ -5,7 +5,7 @@ import { stopInOrder, toResult } from '../../app/executor.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import { starts, type Plan, type Step } from '../../plan/plan.js'
 import { tailLines } from '../../util/tail.js'
-import { DependencyFailed, ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
+import { DependencyFailed, ServiceFailed, type Backend, type DownResult, type Progress, type ServiceResult } from '../backend.js'
 import { ensureSupervisor, request } from './client.js'
 import { followLogs } from './logs.js'
 import { observe, toActual } from './observe.js'
@@ -88,7 +88,7 @@ export class LocalBackend implements Backend {
     return tailLines(dirs.log(service), FAILURE_LOG_LINES, undefined, from)
   }
 
-  async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<ServiceResult[]> {
+  async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<DownResult> {
     const dirs = stateDirOf(project)
     const o = await observe(dirs)
     const known = o.services.map((s) => s.name)
@@ -114,7 +114,7 @@ export class LocalBackend implements Backend {
       // scratch space that lives as long as its process, like a container's own filesystem.
       for (const r of results) if (r.status === 'done' && !project.services[r.service]?.persist) rmSync(dirs.data(r.service), { recursive: true, force: true })
     }
-    return results
+    return { results }
   }
 
   logs(project: Project, services: string[], opts: { follow: boolean; tail: number; signal: AbortSignal; write(line: string): void }) {

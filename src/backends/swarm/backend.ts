@@ -1,12 +1,14 @@
 import { LABEL } from '../../compile/compose.js'
-import { dataLabel, jobsOf, stackDoc, stackSecrets, stackYaml } from '../../compile/stack.js'
+import { jobsOf, stackDoc, stackSecrets, stackYaml } from '../../compile/stack.js'
 import type { Project } from '../../config/types.js'
 import { PulpoError } from '../../errors.js'
 import { walk } from '../../graph/traverse.js'
 import { kubernetesImages } from '../../compile/index.js'
+import { KINDS } from '../../kinds/kinds.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import type { Plan, Step } from '../../plan/plan.js'
-import { ServiceFailed, type Backend, type Progress, type ServiceResult } from '../backend.js'
+import { ServiceFailed, type Backend, type DownResult, type Progress, type ServiceResult } from '../backend.js'
+import { pinData, removeData } from './data.js'
 import { lastLine, SwarmEngine } from './engine.js'
 import { serviceOf, toActual, viewOf, type ServiceView } from './observe.js'
 import { look, waitForService, type Rollout } from './wait.js'
@@ -81,7 +83,7 @@ export class SwarmBackend implements Backend {
         if (r.exitCode !== 0 && !/already exists/i.test(String(r.all))) throw new PulpoError('swarm', `docker secret create failed on ${engine.where}: ${lastLine(String(r.all))}`)
       }
     }
-    for (const s of [...starting].filter((n) => project.services[n]?.persist)) await this.pin(engine, project, s)
+    for (const s of [...starting].filter((n) => project.services[n]?.persist)) await pinData(engine, project, s)
     // The stack's network, made once before the deploys: services deployed side by side (db and pg)
     // would each create it, and the second fails with "name conflicts with an existing object".
     // The stack namespace label makes `stack deploy` take it as the stack's own.
@@ -93,25 +95,6 @@ export class SwarmBackend implements Backend {
         if (r.exitCode !== 0 && !/already exists|conflicts/i.test(String(r.all))) throw new PulpoError('swarm', `docker network create failed on ${engine.where}: ${lastLine(String(r.all))}`)
       }
     }
-  }
-
-  /**
-   * A persisted service's volume lives on one node: the node labelled for it. pulpo labels one the
-   * first time: the manager it talks to when it is ready (so `down --volumes` can reach the
-   * volume through it), else the ready node holding the fewest pulpo volumes. Label another node
-   * (`docker node update --label-add dev.pulpo.data.PROJECT.SERVICE=true`) before the first `up`
-   * to put the data there.
-   */
-  private async pin(engine: SwarmEngine, project: Project, service: string) {
-    const label = dataLabel(project.name, service)
-    const nodes = await engine.nodes()
-    const inspected = JSON.parse(await engine.ok(['node', 'inspect', ...nodes.map((n) => n.ID)])) as { ID: string; Spec: { Labels?: Record<string, string> }; Description: { Hostname: string } }[]
-    if (inspected.some((n) => n.Spec.Labels?.[label])) return
-    const ready = nodes.filter((n) => n.Status === 'Ready' && n.Availability === 'Active')
-    const volumesOn = (id: string) => Object.keys(inspected.find((n) => n.ID === id)?.Spec.Labels ?? {}).filter((k) => k.startsWith('dev.pulpo.data.')).length
-    const choice = ready.sort((a, b) => Number(!a.Self) - Number(!b.Self) || volumesOn(a.ID) - volumesOn(b.ID) || a.Hostname.localeCompare(b.Hostname))[0]
-    if (!choice) throw new ServiceFailed(service, 'no node is ready to hold its volume')
-    await engine.ok(['node', 'update', '--label-add', `${label}=true`, choice.ID])
   }
 
   async start(project: Project, step: Step, opts: { signal?: AbortSignal; progress(text: string): void }) {
@@ -163,10 +146,13 @@ export class SwarmBackend implements Backend {
     await removeUnusedSecrets(engine, project)
   }
 
-  async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<ServiceResult[]> {
+  async down(project: Project, services: string[], opts: { progress: Progress; volumes: boolean }): Promise<DownResult> {
     const engine = this.engineOf(project)
     await engine.check()
-    const existing = (await engine.services(project.name, LABEL.project)).map((s) => serviceOf(s)).filter((s): s is string => !!s)
+    const deployed = (await engine.services(project.name, LABEL.project)).filter((s) => serviceOf(s))
+    const existing = deployed.map((s) => serviceOf(s)!)
+    // What ran where the data is: the image a clean-up job there can use, the id its tasks go by once removed.
+    const removed = new Map(deployed.map((s) => [serviceOf(s)!, { image: s.Spec.TaskTemplate?.ContainerSpec?.Image, id: s.ID }]))
     const targets = (services.length ? services : existing).filter((s) => existing.includes(s))
     const results: ServiceResult[] = []
     // Dependents first, so nothing is left talking to a service that is gone.
@@ -183,9 +169,18 @@ export class SwarmBackend implements Backend {
         opts.progress.done(result)
       },
     })
-    if (!services.length) await removeRest(engine, project, opts.volumes)
-    else if (opts.volumes) for (const s of targets) await engine.run(['volume', 'rm', `${project.name}_${s}-data`])
-    return results
+    if (!services.length) await removeRest(engine, project)
+    if (!opts.volumes) return { results }
+    // The named services' data even when they no longer run (a plain `down` came first).
+    const { images } = kubernetesImages(project)
+    const imageOf = (s: string) => {
+      const service = project.services[s]
+      return images[s] ?? service?.image ?? (service ? KINDS[service.kind].image : undefined)
+    }
+    // A service that could not be removed still uses its data: that is left alone.
+    const running = new Set(results.filter((r) => r.status !== 'done').map((r) => r.service))
+    const wanted = (s: string) => !running.has(s) && (!services.length || services.includes(s))
+    return { results, data: await removeData(engine, project, wanted, removed, imageOf) }
   }
 
   /**
@@ -241,8 +236,8 @@ export class SwarmBackend implements Backend {
   }
 }
 
-/** What a project leaves besides services: its network, its secrets, with `volumes` its volumes. */
-async function removeRest(engine: SwarmEngine, project: Project, volumes: boolean) {
+/** What a project leaves besides services and data: its network, its secrets. */
+async function removeRest(engine: SwarmEngine, project: Project) {
   // The network goes once the removed services' tasks have left it (Swarm removes them in the background).
   for (let i = 0; i < 60; i++) {
     // (The name filter matches substrings, and ignores a leading `^`: compare the names.)
@@ -255,22 +250,6 @@ async function removeRest(engine: SwarmEngine, project: Project, volumes: boolea
   }
   const secrets = (await engine.ok(['secret', 'ls', '--quiet', '--filter', `label=${LABEL.project}=${project.name}`])).split('\n').filter(Boolean)
   if (secrets.length) await engine.run(['secret', 'rm', ...secrets])
-  if (volumes) {
-    const vols = (await engine.ok(['volume', 'ls', '--quiet', '--filter', `label=${LABEL.project}=${project.name}`])).split('\n').filter(Boolean)
-    // A removed service's container may hold its volume a moment longer.
-    // A removed service's container may hold its volume a while (`rm -f` would not say it failed).
-    for (let i = 0, left = vols; left.length && i < 60; i++) {
-      if (i) await new Promise((res) => setTimeout(res, 1000))
-      const r = await engine.run(['volume', 'rm', ...left])
-      left = r.exitCode === 0 ? [] : left.filter((v) => !new RegExp(`no such volume: ${v}`, 'i').test(String(r.all)) && String(r.all).includes(v))
-    }
-    // The data is gone: so is the node label that kept the service where its data was.
-    for (const n of await engine.nodes()) {
-      const labels = JSON.parse(await engine.ok(['node', 'inspect', '--format', '{{json .Spec.Labels}}', n.ID])) as Record<string, string> | null
-      const mine = Object.keys(labels ?? {}).filter((k) => k.startsWith(`dev.pulpo.data.${project.name}.`))
-      if (mine.length) await engine.run(['node', 'update', ...mine.flatMap((k) => ['--label-rm', k]), n.ID])
-    }
-  }
 }
 
 async function removeUnusedSecrets(engine: SwarmEngine, project: Project) {
