@@ -98,7 +98,8 @@ export interface DownResult {
 /**
  * One persisted service's data on one node after `down --volumes`: `removed` (its volume is gone),
  * `emptied` (its files are gone, the empty volume stays on a node pulpo cannot reach), or `failed`
- * (nothing was deleted there: `reason` says why, `commands` what to run and where).
+ * (its data there stays, whole unless a clean-up failed part-way: `reason` says why, `commands`
+ * what to run and where).
  */
 export interface DataRemoval {
   service: string
