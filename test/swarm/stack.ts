@@ -55,6 +55,13 @@ export function stackYaml(s: Swarm, name: string, opts: StackOptions = {}): stri
     build,
     '    env: { ROLE: worker }',
     '    depends_on: { api: healthy }',
+    ...prodEnvironment(s),
+  ].join('\n')
+}
+
+/** pulpo.yaml's last lines: the `prod` environment on the test cluster's manager. */
+export function prodEnvironment(s: Swarm): string[] {
+  return [
     'environments:',
     '  prod:',
     '    mode: swarm',
@@ -63,7 +70,7 @@ export function stackYaml(s: Swarm, name: string, opts: StackOptions = {}): stri
     '    endpoint_mode: dnsrr',
     '    publish_mode: host',
     '',
-  ].join('\n')
+  ]
 }
 
 /** A project directory with the 3-tier pulpo.yaml and the app's build context. */

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { assertNoStackTrace, ensureBinary, removeDir, show, tempDir } from '../cli/helpers.js'
 import { dockerOn, eventually, jsonLines, pulpo, swarm, uniqueName, type Swarm } from './helpers.js'
+import { prodEnvironment } from './stack.js'
 
 /**
  * A service that says whether its data dir held a marker when it started (`marker: kept TOKEN`)
@@ -46,13 +47,7 @@ function projectDir(s: Swarm, name: string, withoutFind = false): string {
       image,
       `    command: ["python3", "-c", ${JSON.stringify(PROGRAM)}]`,
       '    persist: true',
-      'environments:',
-      '  prod:',
-      '    mode: swarm',
-      `    docker_host: ${s.manager}`,
-      '    endpoint_mode: dnsrr',
-      '    publish_mode: host',
-      '',
+      ...prodEnvironment(s),
     ].join('\n'),
     ...(withoutFind ? { 'app/Dockerfile': 'ARG BASE\nFROM $BASE\nRUN rm /usr/bin/find\n' } : {}),
   })
@@ -116,31 +111,41 @@ async function cleanUp(s: Swarm, name: string) {
   await dockerOn(s.manager, 'network', 'rm', `${name}_default`).catch(() => undefined)
 }
 
-describe('down --volumes in swarm mode, data on a worker', () => {
-  let s: Swarm
-  let name: string
-  let dir: string
-  let node: Node
-  let socket: string
-  const run = (...args: string[]) => pulpo([...args, '-e', 'prod'], { cwd: dir })
-  const volume = () => `${name}_${SERVICE}-data`
-  const label = () => `dev.pulpo.data.${name}.${SERVICE}`
-
+/**
+ * The project of a describe block, with a worker labelled for its service's data before the
+ * first `up` (the user's choice: the data lives there), and everything of it removed after.
+ */
+function onWorker(what: string, withoutFind = false) {
+  const t = {} as { s: Swarm; name: string; dir: string; node: Node; socket: string }
   before(async () => {
     await ensureBinary()
-    s = swarm()
-    name = uniqueName('vol')
-    dir = projectDir(s, name)
-    ;({ node, socket } = await worker(s))
-    // The user's choice, before the first up: the data lives on this worker.
-    await dockerOn(s.manager, 'node', 'update', '--label-add', `${label()}=true`, node.ID)
+    t.s = swarm()
+    t.name = uniqueName(what)
+    t.dir = projectDir(t.s, t.name, withoutFind)
+    Object.assign(t, await worker(t.s))
+    await dockerOn(t.s.manager, 'node', 'update', '--label-add', `dev.pulpo.data.${t.name}.${SERVICE}=true`, t.node.ID)
+    if (withoutFind) {
+      const built = await pulpo(['build', '--push', '-e', 'prod'], { cwd: t.dir })
+      assert.equal(built.exitCode, 0, show(built))
+    }
   })
   after(async () => {
-    await cleanUp(s, name)
-    removeDir(dir)
+    if (t.name) await cleanUp(t.s, t.name)
+    if (t.dir) removeDir(t.dir)
   })
+  return {
+    t,
+    run: (...args: string[]) => pulpo([...args, '-e', 'prod'], { cwd: t.dir }),
+    volume: () => `${t.name}_${SERVICE}-data`,
+    label: () => `dev.pulpo.data.${t.name}.${SERVICE}`,
+  }
+}
+
+describe('down --volumes in swarm mode, data on a worker', () => {
+  const { t, run, volume, label } = onWorker('vol')
 
   it('keeps the data on the labelled worker across down and up', async () => {
+    const { s, name, node, socket } = t
     const up = await run('up')
     assert.equal(up.exitCode, 0, show(up))
     const [token] = (await markerLine(s, name)).match(/^marker: fresh (\w+)$/)?.slice(1) ?? []
@@ -158,6 +163,7 @@ describe('down --volumes in swarm mode, data on a worker', () => {
   })
 
   it('down --volumes deletes it on the worker and says where; the next up starts fresh', async () => {
+    const { s, name, node, socket } = t
     const before = await markerLine(s, name)
     const down = await run('down', '--volumes')
     assert.equal(down.exitCode, 0, show(down))
@@ -175,6 +181,7 @@ describe('down --volumes in swarm mode, data on a worker', () => {
   })
 
   it('down --volumes SERVICE removes it on the manager, or on the worker, and its label', async () => {
+    const { s, name, node, socket } = t
     // The up before pinned it to the manager pulpo talks to: a plain volume rm there.
     const manager = jsonLines<Node>(await dockerOn(s.manager, 'node', 'ls', '--format', '{{json .}}')).find((n) => n.Self)!
     assert.equal((await labelsOf(s, manager.ID))[label()], 'true')
@@ -198,31 +205,10 @@ describe('down --volumes in swarm mode, data on a worker', () => {
 })
 
 describe('down --volumes in swarm mode, data on a worker it cannot delete', () => {
-  let s: Swarm
-  let name: string
-  let dir: string
-  let node: Node
-  let socket: string
-  const run = (...args: string[]) => pulpo([...args, '-e', 'prod'], { cwd: dir })
-  const volume = () => `${name}_${SERVICE}-data`
-  const label = () => `dev.pulpo.data.${name}.${SERVICE}`
-
-  before(async () => {
-    await ensureBinary()
-    s = swarm()
-    name = uniqueName('volfail')
-    dir = projectDir(s, name, true)
-    ;({ node, socket } = await worker(s))
-    await dockerOn(s.manager, 'node', 'update', '--label-add', `${label()}=true`, node.ID)
-    const built = await run('build', '--push')
-    assert.equal(built.exitCode, 0, show(built))
-  })
-  after(async () => {
-    await cleanUp(s, name)
-    removeDir(dir)
-  })
+  const { t, run, volume, label } = onWorker('volfail', true)
 
   it('exits 1 naming the node and the commands, and keeps the data and the label', async () => {
+    const { s, name, node, socket, dir } = t
     const up = await run('up')
     assert.equal(up.exitCode, 0, show(up))
     const [token] = (await markerLine(s, name)).match(/^marker: fresh (\w+)$/)?.slice(1) ?? []
