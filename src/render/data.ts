@@ -17,7 +17,7 @@ export function renderDataRemovals(data: DataRemoval[]): DataWords {
     if (d.outcome === 'removed') done.push(`${chalk.green('✔')} ${d.service}: volume ${d.volume} removed on ${d.node}`)
     else if (d.outcome === 'emptied') {
       done.push(`${chalk.green('✔')} ${d.service}: data deleted on ${d.node}; its volume ${d.volume} stays there, empty (pulpo reaches only the manager's daemon)`)
-      for (const c of d.commands ?? []) done.push(`  ${chalk.dim('to remove it:')} ${c}`)
+      for (const c of d.commands ?? []) done.push(`  ${chalk.dim('hint:')} ${c}`)
     } else {
       failed.push('', chalk.red.bold(`✖ ${d.service}: its data on ${d.node} was not deleted: ${d.reason}`))
       for (const c of d.commands ?? []) failed.push(`  ${chalk.dim('hint:')} ${chalk.yellow(c)}`)
