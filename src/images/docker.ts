@@ -1,5 +1,6 @@
 import { execa } from 'execa'
 import { PulpoError } from '../errors.js'
+import { tethered } from '../util/tethered.js'
 import { holdsSecret, SECRET_NAME } from '../util/mask.js'
 import { dockerfileOf, type BuildSpec } from './content.js'
 
@@ -23,7 +24,7 @@ export class DockerCli {
   }
 
   private run(args: string[], onLine?: (line: string) => void, signal?: AbortSignal, env?: Record<string, string>) {
-    const child = execa('docker', args, { env: this.env(env), extendEnv: false, reject: false, stdin: 'ignore', all: true, cancelSignal: signal })
+    const child = execa(...tethered('docker', args), { env: this.env(env), extendEnv: false, reject: false, stdin: 'ignore', all: true, cancelSignal: signal })
     if (onLine) {
       let rest = ''
       child.all?.on('data', (chunk: Buffer) => {

@@ -5,9 +5,10 @@
  * socket; anywhere else (a remote DOCKER_HOST, a context, no `docker` on PATH) pulpo goes through
  * the CLI as before, and so does any request that fails here, so errors read as they always did.
  */
-import { accessSync, constants, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
+import { onPath } from '../../util/on-path.js'
 
 const DEFAULT_SOCKET = '/var/run/docker.sock'
 const TIMEOUT_MS = 10_000
@@ -22,7 +23,7 @@ export function localSocket(env: NodeJS.ProcessEnv = process.env): string | unde
   if (host !== undefined && host !== '' && !host.startsWith('unix://')) return undefined
   if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return undefined
   if (!host && chosenContext(env)) return undefined
-  if (!onPath('docker', env.PATH)) return undefined
+  if (!onPath('docker', env.PATH ?? '')) return undefined
   return host ? host.slice('unix://'.length) : DEFAULT_SOCKET
 }
 
@@ -34,18 +35,6 @@ function chosenContext(env: NodeJS.ProcessEnv): boolean {
   } catch {
     return false
   }
-}
-
-function onPath(command: string, path = ''): boolean {
-  return path.split(delimiter).some((dir) => {
-    if (!dir) return false
-    try {
-      accessSync(join(dir, command), constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
 }
 
 /** GET `path` from the Engine API at `socket`: the parsed JSON of a 200 answer; anything else rejects. */

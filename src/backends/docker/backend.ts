@@ -14,6 +14,7 @@ import { compose, docker } from './engine.js'
 import { containers, toActual, type Container } from './observe.js'
 import { downByLabel } from './down-by-label.js'
 import { ContainerWatch } from './wait.js'
+import { tethered } from '../../util/tethered.js'
 
 const LOG_LINES = 20
 
@@ -134,7 +135,7 @@ export class DockerBackend implements Backend {
     // v1 colours its prefixes even into a pipe or file: plain text unless writing to a terminal.
     const color = process.stdout.isTTY && !process.env.NO_COLOR
     const args = [...cli.args, '-p', project.name, '-f', file, 'logs', ...(color ? [] : ['--no-color']), ...(opts.follow ? ['-f'] : []), ...(opts.tail !== Infinity ? ['--tail', String(opts.tail)] : []), ...services]
-    const child = execa(cli.file, args, { reject: false, stdin: 'ignore', cancelSignal: opts.signal, env: { ...process.env, ...compileProject(project).secrets }, lines: false, buffer: false })
+    const child = execa(...tethered(cli.file, args), { reject: false, stdin: 'ignore', cancelSignal: opts.signal, env: { ...process.env, ...compileProject(project).secrets }, lines: false, buffer: false })
     let partial = ''
     child.stdout?.on('data', (d: Buffer) => {
       const lines = (partial + d.toString('utf8')).split('\n')

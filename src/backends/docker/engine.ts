@@ -1,5 +1,6 @@
 import { execa, type Options } from 'execa'
 import { PulpoError } from '../../errors.js'
+import { tethered } from '../../util/tethered.js'
 
 /** How Docker Compose is run here: the v2 plugin (`docker compose`) or v1 (`docker-compose`). */
 export interface ComposeCli {
@@ -21,7 +22,7 @@ export function useDockerHost(host: string) {
   process.env.DOCKER_HOST = host
 }
 
-const run = (file: string, args: string[], opts: Options = {}) => execa(file, args, { reject: false, stdin: 'ignore', ...opts })
+const run = (file: string, args: string[], opts: Options = {}) => execa(...tethered(file, args), { reject: false, stdin: 'ignore', ...opts })
 
 /**
  * Finds Docker Compose (`PULPO_COMPOSE=v1|v2` picks one when both exist) and checks that the

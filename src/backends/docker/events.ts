@@ -1,4 +1,5 @@
 import { execa } from 'execa'
+import { tethered } from '../../util/tethered.js'
 
 /**
  * The project's container events while `up` waits (`docker events`: create, start, die,
@@ -17,7 +18,7 @@ export class ContainerEvents {
   constructor(project: string, onEvent: (service: string, text: string) => void) {
     const format = '{{.Action}}\t{{index .Actor.Attributes "com.docker.compose.service"}}\t{{index .Actor.Attributes "exitCode"}}'
     const filters = ['type=container', `label=com.docker.compose.project=${project}`, 'event=create', 'event=start', 'event=die', 'event=health_status'].flatMap((f) => ['--filter', f])
-    this.child = execa('docker', ['events', ...filters, '--format', format], { reject: false, stdin: 'ignore', buffer: false, cancelSignal: this.stop.signal })
+    this.child = execa(...tethered('docker', ['events', ...filters, '--format', format]), { reject: false, stdin: 'ignore', buffer: false, cancelSignal: this.stop.signal })
     let partial = ''
     this.child.stdout?.on('data', (d: Buffer) => {
       const lines = (partial + d.toString('utf8')).split('\n')

@@ -1,5 +1,6 @@
 import { execa } from 'execa'
 import { PulpoError } from '../../errors.js'
+import { tethered } from '../../util/tethered.js'
 
 /** What `docker service inspect` says of a service, the parts pulpo reads. */
 export interface SwarmService {
@@ -44,7 +45,7 @@ export class SwarmEngine {
 
   /** `env`: variables for the CLI on top of pulpo's own (the `${PULPO_SECRET_...}` a stack file refers to). */
   run(args: string[], opts: { input?: string; timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string> } = {}) {
-    return execa('docker', args, {
+    return execa(...tethered('docker', args), {
       env: { ...process.env, ...opts.env, ...(this.host ? { DOCKER_HOST: this.host } : {}) },
       reject: false,
       all: true,

@@ -3,6 +3,7 @@
 server.py NAME: listens on $PORT (after $DELAY seconds, default 0) and answers every path with 200
 "NAME ok", except /missing (404). With $EXIT set it prints a few lines and exits with that code
 instead. With $DATA_FILE set it writes the time of its first start there once, and prints it.
+With $GATE set it waits until that file exists before it listens (a readiness a test decides).
 """
 import http.server
 import os
@@ -23,6 +24,11 @@ if data:
     with open(data) as f:
         print(f"{name} data: {f.read()}", flush=True)
 time.sleep(float(os.environ.get("DELAY", "0")))
+gate = os.environ.get("GATE")
+if gate:
+    print(f"{name} waiting for {gate}", flush=True)
+    while not os.path.exists(gate):
+        time.sleep(0.1)
 port = int(os.environ["PORT"])
 
 

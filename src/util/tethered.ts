@@ -1,0 +1,18 @@
+import { onPath } from './on-path.js'
+
+let setpriv: string | undefined
+
+/**
+ * A command line whose process dies with pulpo, even when pulpo is killed with SIGKILL (which no
+ * handler sees): a `docker compose up` building an image went on building and creating containers
+ * for an `up` that no longer existed, and `docker events` waited for its next event. On Linux,
+ * util-linux's `setpriv --pdeathsig KILL` has the kernel kill the process when its parent dies
+ * (the setting survives exec: setpriv becomes the command, with the same pid), and the Docker CLI
+ * passes the same signal on to a plugin it runs (compose v2). Without setpriv, or when the command
+ * is not on PATH (its "not installed" error must stay ENOENT), the command runs as it is.
+ */
+export function tethered(file: string, args: string[]): [string, string[]] {
+  setpriv ??= (process.platform === 'linux' && onPath('setpriv')) || ''
+  if (!setpriv || !onPath(file)) return [file, args]
+  return [setpriv, ['--pdeathsig', 'KILL', '--', file, ...args]]
+}
