@@ -10,10 +10,21 @@ export type Attempt = (signal: AbortSignal) => Promise<boolean>
 export const FIRST_PROBE_DELAY_MS = 20
 
 /**
- * An attempt function for a probe. `env`/`cwd` are the service's (for exec); `logFile` and
- * `logOffset` say where the service's output for this run starts (for log).
+ * What an attempt reads of its service, at each attempt. `env`/`cwd` are the service's and
+ * `command` its exec probe's as of now (default: the probe's); `logFile` and `logOffset` say where
+ * the service's output for this run starts (for log).
  */
-export function attemptFor(probe: Probe, ctx: { bind: string; cwd: string; env: Record<string, string>; logFile: string; logOffset: number }): Attempt {
+export interface ProbeContext {
+  bind: string
+  cwd: string
+  env: Record<string, string>
+  command?: string | string[]
+  logFile: string
+  logOffset: number
+}
+
+/** An attempt function for a probe. */
+export function attemptFor(probe: Probe, ctx: ProbeContext): Attempt {
   const perAttempt = Math.max(1000, Math.min(probe.intervalMs * 2, 10_000))
   switch (probe.kind) {
     case 'http':
@@ -29,7 +40,7 @@ export function attemptFor(probe: Probe, ctx: { bind: string; cwd: string; env: 
     case 'tcp':
       return (signal) => tcpOpen(host(ctx.bind), probe.port, perAttempt, signal)
     case 'exec':
-      return (signal) => execOk(probe.command, ctx.cwd, ctx.env, perAttempt, signal)
+      return (signal) => execOk(ctx.command ?? probe.command, ctx.cwd, ctx.env, perAttempt, signal)
     case 'log': {
       const re = new RegExp(probe.pattern)
       const reader = new LogScanner(ctx.logFile, ctx.logOffset)

@@ -78,6 +78,33 @@ services:
     assert.match(seen, /pulpo\.yaml/, 'git sees the project itself')
   })
 
+  test('a secret in a command or probe argument is *** in the state file; a supervisor that takes over probes with the real one', async () => {
+    const token = `tok-${Math.random().toString(36).slice(2, 10)}`
+    const p = new TestProject(`version: 1
+project: argsecret
+services:
+  web:
+    command: [sh, -c, 'exec sleep 1000', "\${MY_TOKEN}"]
+    ready: { exec: [sh, -c, 'test "$$0" = "$$MY_TOKEN"', "\${MY_TOKEN}"], interval: 100ms, timeout: 10s }
+`)
+    const env = { MY_TOKEN: token }
+    const up = await p.run(['up'], env)
+    assert.equal(up.exitCode, 0, show(up))
+    const text = readFileSync(p.statePath('state.json'), 'utf8')
+    assert.ok(!text.includes(token), `the state file holds the secret:\n${text}`)
+    const spec = (JSON.parse(text) as { services: Record<string, { spec: { command: string[]; probe: { command: string[] } } }> }).services.web.spec
+    assert.deepEqual(spec.command, ['sh', '-c', 'exec sleep 1000', '***'])
+    assert.deepEqual(spec.probe.command, ['sh', '-c', 'test "$0" = "$MY_TOKEN"', '***'])
+    const supervisor = p.state()!.supervisor!.pid
+    process.kill(supervisor, 'SIGKILL')
+    await until(() => !alive(supervisor), 'the supervisor is gone')
+    // Taken over from the state file, then handed its full spec by up: probed with the real argument.
+    const again = await p.run(['up'], env)
+    assert.equal(again.exitCode, 0, show(again))
+    assert.match(again.stdout, /up to date/, 'web was adopted, not restarted')
+    assert.equal((await p.service('web')).health, 'healthy')
+  })
+
   test('a supervisor that takes over from the state file gets the environment back from the next up', async () => {
     const token = `tok-${Math.random().toString(36).slice(2, 10)}`
     const p = new TestProject(`version: 1

@@ -1,6 +1,7 @@
 import type { FSWatcher } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { evaluate as evaluateCondition, type Lifecycle, type Verdict, type WaitCondition } from '../../plan/conditions.js'
+import type { ProbeContext } from '../../probes/attempt.js'
 import type { ServiceView } from './protocol.js'
 import type { ProcessSpec } from './spec.js'
 
@@ -53,6 +54,38 @@ export function viewOf(m: Managed): ServiceView {
     ...(m.logOffset !== undefined ? { logOffset: m.logOffset } : {}),
     adopted: m.adopted,
   }
+}
+
+/**
+ * What a probe attempt reads of its service, read again at each attempt: a service taken over from
+ * the state file (no env, `***` for a secret in its exec probe) is probed as it should be once
+ * `up` hands its full spec back (refresh).
+ */
+export function probeContext(m: Managed, logOffset: number): ProbeContext {
+  return {
+    get bind() {
+      return m.spec.bind
+    },
+    get cwd() {
+      return m.spec.cwd
+    },
+    get env() {
+      return m.spec.env
+    },
+    get command() {
+      return m.spec.probe?.kind === 'exec' ? m.spec.probe.command : undefined
+    },
+    logFile: m.spec.logFile,
+    logOffset,
+  }
+}
+
+/**
+ * Whether a watched file's change may restart it: it runs, and not on the spec of a service taken
+ * over from the state file (no env, `***` for secrets) until `up` hands the full one back.
+ */
+export function reloadable(m: Managed): boolean {
+  return (m.status === 'running' || m.status === 'starting') && !m.spec.envNotKept
 }
 
 /** Already running (or starting) with this very spec: a start has nothing to do. */

@@ -32,6 +32,11 @@ export interface ProcessSpec {
   shown?: Record<string, string>
   /** Set on a service adopted from the state file, which keeps no environment, until `up` refreshes it. */
   envNotKept?: true
+  /**
+   * The secret values its command or exec probe holds: written `***` in the state file. Sent, like
+   * `env`, only over the supervisor's private socket.
+   */
+  secrets?: string[]
 }
 
 /** What a service's kind is told about it locally. */
@@ -60,6 +65,8 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
   }
   const fp = fingerprint(s, project.dir)
   const user = kind.localUser?.(ctx)
+  const args = [command, s.ready?.kind === 'exec' ? s.ready.command : []].flat()
+  const secrets = project.secrets.filter((v) => args.some((a) => a.includes(v)))
   return {
     name: s.name,
     command,
@@ -79,6 +86,7 @@ export function processSpec(s: Service, project: Project, dirs: StateDir): Proce
     hash: hashOf(fp),
     fingerprint: fp,
     shown: shownValues(s),
+    ...(secrets.length ? { secrets } : {}),
   }
 }
 

@@ -3,12 +3,15 @@ import type { StateDir } from '../../project/paths.js'
 import { procStat } from '../../util/procfs.js'
 import type { Managed } from './managed.js'
 import type { StateFile } from './protocol.js'
+import { mask } from '../../util/mask.js'
 import { inheritedEnv, type ProcessSpec } from './spec.js'
 
 /**
  * The supervisor's state file (.pulpo/<project>/state.json) as written: what a new supervisor
- * adopts. Specs are kept without their environment: it holds the project's secrets and the whole
- * shell pulpo was started from.
+ * adopts. Specs are kept without their environment (it holds the project's secrets and the whole
+ * shell pulpo was started from), and with `***` for a secret (or a URL's password) in their
+ * command or exec probe: what runs from it is only stopped or probed until `up` hands the full
+ * spec back.
  */
 export function stateOf(services: Iterable<Managed>): StateFile {
   return {
@@ -20,9 +23,10 @@ export function stateOf(services: Iterable<Managed>): StateFile {
   }
 }
 
-function atRest(spec: ProcessSpec): Omit<ProcessSpec, 'env' | 'envNotKept'> {
-  const { env: _env, envNotKept: _n, ...rest } = spec
-  return rest
+function atRest(spec: ProcessSpec): Omit<ProcessSpec, 'env' | 'envNotKept' | 'secrets'> {
+  const { env: _env, envNotKept: _n, secrets = [], ...rest } = spec
+  const masked = <T extends string | string[]>(c: T): T => (typeof c === 'string' ? mask(c, secrets) : c.map((a) => mask(a, secrets))) as T
+  return { ...rest, command: masked(rest.command), ...(rest.probe?.kind === 'exec' ? { probe: { ...rest.probe, command: masked(rest.probe.command) } } : {}) }
 }
 
 /**

@@ -8,7 +8,7 @@ import { privateDir, type StateDir } from '../../project/paths.js'
 import { groupGone, isAlive, procStat } from '../../util/procfs.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import type { Health, Request, Response, ServiceView } from './protocol.js'
-import { runsWith, viewOf, type Managed } from './managed.js'
+import { probeContext, reloadable, runsWith, viewOf, type Managed } from './managed.js'
 import { closed, Waits } from './waits.js'
 import { serveSocket } from './socket.js'
 import type { ProcessSpec } from './spec.js'
@@ -192,7 +192,7 @@ export class Supervisor {
   /** Probes until ready (fast at first), then keeps watching health at the probe's interval. */
   private async probeLoop(m: Managed, run: AbortController, logOffset: number) {
     const probe = m.spec.probe!
-    const attempt = attemptFor(probe, { bind: m.spec.bind, cwd: m.spec.cwd, env: m.spec.env, logFile: m.spec.logFile, logOffset })
+    const attempt = attemptFor(probe, probeContext(m, logOffset))
     const deadline = Date.now() + probe.timeoutMs
     let delay = FIRST_PROBE_DELAY_MS
     // Polling alone sees a ready line up to STARTUP_PROBE_MAX_MS late, on every level of a DAG.
@@ -326,7 +326,7 @@ export class Supervisor {
   private watchFiles(m: Managed) {
     m.watcher?.close()
     m.watcher = watchSources(m.spec.watch, () => {
-      if (m.status !== 'running' && m.status !== 'starting') return
+      if (!reloadable(m)) return
       // Whoever waits for this service keeps waiting through the restart.
       m.reloading = true
       void this.stop(m).then(() => {
