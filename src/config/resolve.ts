@@ -123,7 +123,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
 
   const address = (name: string, attr: string) => {
     const svc = merged[name]
-    const port = svc.port ?? (svc.kind === 'postgres' ? KINDS.postgres.defaultPort : undefined)
+    const port = svc.port ?? KINDS[svc.kind ?? 'process'].defaultPort
     // In a container network a service is reached by its name (in Kubernetes, its Service's name).
     const host = mode === 'docker' || mode === 'swarm' ? name : mode === 'kubernetes' ? kubernetesName(name) : bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind
     switch (attr) {
@@ -222,7 +222,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
    * is disabled or has no port here (a problem only here), or a postgres service (whose URL holds
    * this environment's password, a secret); everything else in them was read there.
    */
-  const differs = selected ? new Set(Object.keys(raw.services ?? {}).filter((n) => !merged[n] || merged[n].port === undefined || merged[n].kind === 'postgres')) : undefined
+  const differs = selected ? new Set(Object.keys(raw.services ?? {}).filter((n) => !merged[n] || (merged[n].port ?? KINDS[merged[n].kind ?? 'process'].defaultPort) === undefined || merged[n].kind === 'postgres')) : undefined
   const namesADiffering = (value: string) => {
     // Each NAME runs to the next `.` or `}`; indexOf, not matchAll: no iterator and match per string.
     for (let at = value.indexOf(REFERENCE_START); at >= 0; ) {

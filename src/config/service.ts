@@ -17,7 +17,8 @@ export function toService(name: string, svc: RawService, projectEnv: Record<stri
     ...(svc.image ? { image: svc.image } : {}),
     ...(build ? { build: { context: resolve(dir, build.context), ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), ...(build.args ? { args: stringify(build.args) } : {}) } } : {}),
     cwd: resolve(dir, svc.cwd ?? '.'),
-    ...(svc.port !== undefined ? { port: svc.port } : kind === 'postgres' ? { port: KINDS.postgres.defaultPort } : {}),
+    // A built-in kind listens on its usual port unless told otherwise: its probe and ${services.NAME.port} need it.
+    ...(svc.port !== undefined ? { port: svc.port } : KINDS[kind].defaultPort !== undefined ? { port: KINDS[kind].defaultPort } : {}),
     env: { ...projectEnv, ...fileVars, ...stringify(svc.env ?? {}) },
     dependsOn: dependencies(svc),
     ...(probe ? { ready: probe } : {}),
@@ -47,7 +48,7 @@ export const DEFAULT_SETTLE_MS = 1000
 function probeOf(svc: RawService, kind: Kind): Probe | undefined {
   const r = svc.ready
   const timing = { intervalMs: toMillis(r?.interval, 1000), timeoutMs: toMillis(r?.timeout, 60_000) }
-  const port = svc.port ?? 0
+  const port = svc.port ?? KINDS[kind].defaultPort ?? 0
   if (r?.http !== undefined) return { ...timing, kind: 'http', path: r.http, port }
   if (r?.tcp !== undefined && r.tcp !== false) return { ...timing, kind: 'tcp', port: typeof r.tcp === 'number' ? r.tcp : port }
   if (r?.exec !== undefined) return { ...timing, kind: 'exec', command: r.exec }
@@ -55,7 +56,7 @@ function probeOf(svc: RawService, kind: Kind): Probe | undefined {
   if (r?.mongodb) return { ...timing, kind: 'mongodb', port }
   if (r?.postgres) return { ...timing, kind: 'postgres', port }
   if (kind === 'mongodb') return { ...timing, kind: 'mongodb', port }
-  if (kind === 'postgres') return { ...timing, kind: 'postgres', port: svc.port ?? KINDS.postgres.defaultPort! }
+  if (kind === 'postgres') return { ...timing, kind: 'postgres', port }
   if (kind === 'prefect') return { ...timing, kind: 'http', path: '/api/health', port }
   if (kind === 'prefect-serve') return { ...timing, kind: 'log', pattern: SERVE_READY_LINE }
   return undefined

@@ -286,6 +286,26 @@ describe('config', () => {
     }
   })
 
+  test('a built-in kind without port: listens on its usual one, which its probe and ${services.NAME.url} use', async () => {
+    const dir = project({
+      'pulpo.yaml': `version: 1
+project: ports
+services:
+  db: { kind: mongodb }
+  prefect: { kind: prefect }
+  api:
+    command: run-api
+    env: { MONGO: "\${services.db.url}", PREFECT: "\${services.prefect.url}/api", P: "\${services.db.port}" }
+`,
+    })
+    const r = await pulpo(['config', '--json'], { cwd: dir })
+    assert.equal(r.exitCode, 0, show(r))
+    const { services } = json(r)
+    assert.deepEqual(services.api.env, { MONGO: 'mongodb://127.0.0.1:27017', PREFECT: 'http://127.0.0.1:4200/api', P: '27017' })
+    assert.equal(services.db.port, 27017)
+    assert.equal(services.prefect.port, 4200)
+  })
+
   test('an interpreter outside the project is shown as given, not as a path climbing out of it', async () => {
     const dir = project({ 'pulpo.yaml': 'version: 1\nproject: py\nservices:\n  a: { command: "sleep 1" }\n' })
     const fromEnv = await pulpo(['config', '--json'], { cwd: dir, env: { PULPO_PYTHON: '/opt/py/bin/python3' } })
