@@ -7,6 +7,7 @@ import type { Project } from './types.js'
 import { schemaAcceptedPart, schemaProblems } from './schema.js'
 import { findConfigFile, locate, readSource, withData, type Source } from './source.js'
 import { interpolateTyped } from './typed.js'
+import { maskProblem } from '../util/mask.js'
 
 export interface LoadOptions {
   /** -c/--config: the file; default pulpo.yaml found by walking up from cwd. */
@@ -73,8 +74,10 @@ export function validateConfig(opts: LoadOptions = {}): Validation {
       if (!accepted.dropped.length) notes.push(...r.notes)
     }
   }
-  const problems = dedupe([...source.problems, ...schema, ...semantic, ...interpolation])
-  return { source, envName, problems, notes: dedupe(notes), ...(problems.length ? {} : { project }) }
+  // A type error quotes the value a field was given: never a secret (`port: ${DB_PASSWORD}` by mistake).
+  const secrets = [...new Set([...typed.secrets, ...(project?.secrets ?? [])])].sort((a, b) => b.length - a.length)
+  const problems = dedupe([...source.problems, ...schema, ...semantic, ...interpolation]).map((p) => maskProblem(p, secrets))
+  return { source, envName, problems, notes: dedupe(notes).map((p) => maskProblem(p, secrets)), ...(problems.length ? {} : { project }) }
 }
 
 /**

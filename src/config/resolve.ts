@@ -4,7 +4,7 @@ import type { Problem } from '../errors.js'
 import { didYouMean } from '../util/didyoumean.js'
 import { kubernetesName } from '../util/kubernetes-name.js'
 import { mapStrings, type DataPath } from '../util/map-strings.js'
-import { mask, quoteMasked, SECRET_NAME } from '../util/mask.js'
+import { maskProblem, quoteMasked, SECRET_NAME } from '../util/mask.js'
 import { sha256 } from '../util/sha256.js'
 import { parseEnvFile } from './envfile.js'
 import { KINDS } from '../kinds/kinds.js'
@@ -313,7 +313,7 @@ function resolve_(source: Source, raw: RawConfig, envName: string, opts: Resolve
     operations: raw.operations ?? {},
     secrets: [...secrets].sort((a, b) => b.length - a.length),
   }
-  const masked = (p: Problem): Problem => ({ ...p, message: mask(p.message, project.secrets), ...(p.hint ? { hint: mask(p.hint, project.secrets) } : {}) })
+  const masked = (p: Problem) => maskProblem(p, project.secrets)
   return { ...(selected ? {} : { project }), problems: problems.map(masked), notes: notes.map(masked) }
 }
 

@@ -6,7 +6,7 @@
 import schema from '../../schemas/pulpo.schema.json' with { type: 'json' }
 import type { Problem } from '../errors.js'
 import { mapStrings } from '../util/map-strings.js'
-import { quoteMasked } from '../util/mask.js'
+import { quoteMasked, SECRET_NAME } from '../util/mask.js'
 import { interpolate } from './interpolate.js'
 import { servicesIn } from './environments.js'
 import { isRecord, type RawConfig } from './model.js'
@@ -75,10 +75,16 @@ function convert(text: string, types: Set<string>): unknown {
 /**
  * The file's data with every `$`-bearing string in a non-text field interpolated and converted;
  * `${services...}` is left to the resolver. Problems are located at the value; `unchecked` holds
- * the pointers of values left as text because of one (or of a variable another environment needs).
+ * the pointers of values left as text because of one (or of a variable another environment needs);
+ * `secrets` the values of secret-looking variables read, which the schema's type errors must not
+ * quote (`port: ${DB_PASSWORD}` by mistake).
  */
-export function interpolateTyped(source: Source, variable: (name: string) => string | undefined, envName?: string): { data: unknown; problems: Problem[]; unchecked: Set<string> } {
+export function interpolateTyped(source: Source, variable: (name: string) => string | undefined, envName?: string): { data: unknown; problems: Problem[]; unchecked: Set<string>; secrets: string[] } {
   const problems: Problem[] = []
+  const secrets = new Set<string>()
+  const onVariable = (name: string, value: string) => {
+    if (value && SECRET_NAME.test(name)) secrets.add(value)
+  }
   // Values that could not be interpolated here: the schema's type error there would only repeat it.
   const unchecked = new Set<string>()
   // The services enabled in the environment, once a typed value needs them (most files have none).
@@ -93,11 +99,11 @@ export function interpolateTyped(source: Source, variable: (name: string) => str
     // where it is enabled, as in the resolver.
     const owner = path[0] === 'services' ? path[1] : path[0] === 'environments' && path[2] === 'services' ? path[3] : undefined
     const requireVariables = (path[0] !== 'environments' || envName === undefined || path[1] === envName) && (owner === undefined || enabledHere(owner))
-    const r = interpolate(value, { variable, requireVariables, quote: quoteMasked(String(path[path.length - 1])) })
+    const r = interpolate(value, { variable, requireVariables, onVariable, quote: quoteMasked(String(path[path.length - 1])) })
     for (const issue of r.issues) problems.push({ file: source.file, ...locate(source, path), path: pointer(path), code: 'interpolation', message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) })
     const converted = r.issues.length ? value : convert(r.value, types)
     if (r.issues.length || (!requireVariables && typeof converted === 'string')) unchecked.add(pointer(path))
     return converted
   })
-  return { data, problems, unchecked }
+  return { data, problems, unchecked, secrets: [...secrets] }
 }

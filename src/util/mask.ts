@@ -26,6 +26,11 @@ export function mask(text: string, secrets: readonly string[]): string {
   return out.replace(URL_PASSWORD, '$1***@')
 }
 
+/** A problem (or any message with a hint) with every secret masked. */
+export function maskProblem<T extends { message: string; hint?: string }>(p: T, secrets: readonly string[]): T {
+  return { ...p, message: mask(p.message, secrets), ...(p.hint ? { hint: mask(p.hint, secrets) } : {}) }
+}
+
 /** The same data with every secret masked in every string (for --json output). */
 export function maskData<T>(data: T, secrets: readonly string[]): T {
   return JSON.parse(mask(JSON.stringify(data), secrets.map((s) => JSON.stringify(s).slice(1, -1))))

@@ -95,6 +95,32 @@ services:
   })
 })
 
+describe('typed fields, secrets never quoted', () => {
+  test('a field that is not text, given a secret by mistake: the type error names the field, not the value', async () => {
+    const dir = project({
+      'pulpo.yaml': `version: 1
+services:
+  api:
+    command: run-api
+    port: \${DB_PASSWORD}
+    restart: "\${API_TOKEN}-x"
+    env: { DB_PASSWORD: "\${DB_PASSWORD}" }
+`,
+      '.env': 'DB_PASSWORD=pw-in-dotenv-77\n',
+    })
+    for (const args of [['validate'], ['validate', '--json'], ['config'], ['config', '--json'], ['up'], ['plan', '--json']]) {
+      const r = await pulpo(args, { cwd: dir, env: { API_TOKEN: 'tok-from-shell-88' } })
+      assert.equal(r.exitCode, 1, show(r))
+      assertNoStackTrace(r)
+      const out = r.stdout + r.stderr
+      // Said where, with *** for what the field was given.
+      if (args.includes('--json')) assert.match(out, /"line": 5,\s+"column": 11,[^}]*"must be an integer, got \\"\*\*\*\\""/, show(r))
+      else assert.match(out, /pulpo\.yaml:5:11: must be an integer, got "\*\*\*"/, show(r))
+      for (const secret of ['pw-in-dotenv-77', 'tok-from-shell-88']) assert.ok(!out.includes(secret), `${args.join(' ')} shows ${secret}:\n${out}`)
+    }
+  })
+})
+
 describe('env files, as in Compose', () => {
   test('a # inside a value is kept, ${...} expands, a bare NAME comes from the environment', async () => {
     const dir = project({
