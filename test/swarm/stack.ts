@@ -20,6 +20,8 @@ export interface StackOptions {
   api?: string[]
   /** The api's ready timeout. */
   apiTimeout?: string
+  /** The api answers its healthcheck only this many seconds after it started. */
+  readyAfter?: number
 }
 
 /** pulpo.yaml of the 3-tier project; the api token comes from the environment, never the file. */
@@ -46,7 +48,7 @@ export function stackYaml(s: Swarm, name: string, opts: StackOptions = {}): stri
     '    command: [python3, /app/app.py]',
     '    port: 8000',
     '    publish: false',
-    `    env: { ROLE: api, API_TOKEN: "\${API_TOKEN}", VERSION: "${opts.version ?? '1'}"${opts.broken ? ', BROKEN: "1"' : ''} }`,
+    `    env: { ROLE: api, API_TOKEN: "\${API_TOKEN}", VERSION: "${opts.version ?? '1'}"${opts.broken ? ', BROKEN: "1"' : ''}${opts.readyAfter ? `, READY_AFTER: "${opts.readyAfter}"` : ''} }`,
     `    ready: { http: /health, interval: 1s${opts.apiTimeout ? `, timeout: ${opts.apiTimeout}` : ''} }`,
     '    depends_on: { migrate: completed, db: healthy }',
     '    deploy: { replicas: 3, update: { monitor: 2s } }',

@@ -2,6 +2,7 @@
 import http.server, json, os, socket, sys, time, urllib.request
 
 ROLE = os.environ.get("ROLE", "api")
+STARTED = time.time()
 PORT = int(os.environ.get("PORT", "8000"))
 DATA = os.environ.get("PULPO_DATA_DIR", "/data")
 
@@ -20,7 +21,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/health":
-            if os.environ.get("BROKEN"):
+            # READY_AFTER: healthy only that many seconds after the start (a rollout that takes a while).
+            if os.environ.get("BROKEN") or time.time() - STARTED < float(os.environ.get("READY_AFTER", "0")):
                 return self.reply(500, {"ok": False})
             return self.reply(200, {"ok": True})
         if ROLE == "db":
