@@ -56,6 +56,12 @@ export function maskedProject(p: Project) {
     ...(s.kind === 'postgres' ? { databases: s.databases } : {}),
     ...(s.database ? { database: s.database } : {}),
   })
+  // Where each datamodel lives, with the defaults `up` applies: the only mongodb service, the project's database, the key.
+  const mongo = Object.values(p.services).find((s) => s.kind === 'mongodb')?.name
+  const datamodel = (name: string, dm: Project['datamodels'][string]) => {
+    const service = dm.service ?? mongo
+    return { ...(service ? { service } : {}), database: dm.database ?? p.name, collection: dm.collection ?? name, ...dm }
+  }
   const view = {
     project: p.name,
     file: p.file,
@@ -67,7 +73,7 @@ export function maskedProject(p: Project) {
     ...(p.composeFile ? { compose_file: rel(p.composeFile) } : {}),
     env: maskEnv(p.env),
     services: Object.fromEntries(Object.values(p.services).map((s) => [s.name, service(s)])),
-    datamodels: p.datamodels,
+    datamodels: Object.fromEntries(Object.entries(p.datamodels).map(([name, dm]) => [name, datamodel(name, dm)])),
     operations: p.operations,
   }
   // Mask inside the serialised form, so a secret embedded in any string (a URL, a command) goes too.

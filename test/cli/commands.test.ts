@@ -306,6 +306,16 @@ services:
     assert.equal(services.prefect.port, 4200)
   })
 
+  test('datamodels are shown where up puts them: the only mongodb service, the project\'s database, the key as collection', async () => {
+    const dir = project({ 'pulpo.yaml': 'version: 1\nproject: shop\nservices:\n  db: { kind: mongodb }\ndatamodels:\n  jobs: { indexes: [{ keys: { url: 1 } }] }\n  users: { database: auth, collection: people }\n' })
+    const r = await pulpo(['config', '--json'], { cwd: dir })
+    assert.equal(r.exitCode, 0, show(r))
+    assert.deepEqual(json(r).datamodels, {
+      jobs: { service: 'db', database: 'shop', collection: 'jobs', indexes: [{ keys: { url: 1 } }] },
+      users: { service: 'db', database: 'auth', collection: 'people' },
+    })
+  })
+
   test('an interpreter outside the project is shown as given, not as a path climbing out of it', async () => {
     const dir = project({ 'pulpo.yaml': 'version: 1\nproject: py\nservices:\n  a: { command: "sleep 1" }\n' })
     const fromEnv = await pulpo(['config', '--json'], { cwd: dir, env: { PULPO_PYTHON: '/opt/py/bin/python3' } })
