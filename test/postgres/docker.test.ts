@@ -95,3 +95,40 @@ services:
     assert.doesNotMatch(await docker('volume', 'ls', '--format', '{{.Name}}'), new RegExp(`${project}_pg-data`))
   })
 })
+
+describe('postgres in docker mode, published on another host port', { skip: NO_ENGINE || undefined, timeout: 900_000 }, () => {
+  const project = `pt-pgpub-${process.pid.toString(36)}`
+  let dir: string
+  after(() => dir && cleanup(dir, project))
+
+  test('up creates its databases through the published port, and status sees them there', async () => {
+    await ensureBinary()
+    ensureStandin()
+    const [published] = await freePorts(1)
+    dir = mkdtempSync(join(tmpdir(), 'pulpo-pg-docker-'))
+    chmodSync(dir, 0o755)
+    writeFiles(dir, {
+      '.env': `PG_PASSWORD=${PASSWORD}\n`,
+      'pulpo.yaml': `version: 1
+project: ${project}
+mode: docker
+services:
+  pg:
+    kind: postgres
+    image: ${STANDIN}
+    port: 5432
+    publish: ${published}
+    databases: [jobs]
+    env: { POSTGRES_PASSWORD: "\${PG_PASSWORD}" }
+`,
+    })
+    const up = await pulpo(['up'], { cwd: dir })
+    assert.equal(up.exitCode, 0, show(up))
+    assert.match(up.stdout, /database pg\/jobs created/)
+    const status = await pulpo(['status', '--json'], { cwd: dir })
+    assert.equal(status.exitCode, 0, show(status))
+    assert.deepEqual((JSON.parse(status.stdout) as { databases: { name: string; state: string }[] }).databases.map((d) => `${d.name} ${d.state}`), ['jobs present'])
+    const dbs = (await query(published, PASSWORD, 'SELECT datname FROM pg_database')).map((row) => row[0])
+    assert.ok(dbs.includes('jobs'), dbs.join(', '))
+  })
+})
