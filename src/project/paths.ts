@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PulpoError } from '../errors.js'
 import { sha256 } from '../util/sha256.js'
 
 /** Where generated files go, under the project's directory (`pulpo compile`). */
@@ -49,13 +50,36 @@ export class StateDir {
   }
   /**
    * The supervisor's socket. A Unix socket path is limited to 107 bytes, so a deep project
-   * directory gets one in the temp directory, named by a hash of the project's state directory.
+   * directory gets one in the user's own directory of the temp directory (ownTempDir), named by a
+   * hash of the project's state directory.
    */
   get socket() {
     const inside = join(this.root, 'supervisor.sock')
     if (Buffer.byteLength(inside) <= 100) return inside
-    return join(tmpdir(), `pulpo-${sha256(this.root).slice(0, 16)}.sock`)
+    return join(ownTempDir(), `${sha256(this.root).slice(0, 16)}.sock`)
   }
+}
+
+let ownTemp: string | undefined
+
+/**
+ * `pulpo-<uid>` in the temp directory: made 0700, and refused unless it is a directory of the
+ * user's own that nobody else may write to. A socket path others can create is one they could
+ * listen on before the supervisor does, and `up` would hand them its services' environments.
+ */
+export function ownTempDir(): string {
+  if (ownTemp) return ownTemp
+  const uid = process.getuid?.() ?? 0
+  const dir = join(tmpdir(), `pulpo-${uid}`)
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+  }
+  const st = lstatSync(dir)
+  const why = !st.isDirectory() ? 'not a directory' : st.uid !== uid ? `owned by uid ${st.uid}` : st.mode & 0o077 ? `mode 0${(st.mode & 0o777).toString(8)}` : undefined
+  if (why) throw new PulpoError('temp-dir', `${dir} is not private to you (${why}): pulpo keeps a supervisor's socket there, where another user could listen in its place`, { hints: [`remove ${dir} (pulpo makes it again, 0700), or set TMPDIR to a directory of your own`] })
+  return (ownTemp = dir)
 }
 
 /** The state directory of a project. */

@@ -7,7 +7,10 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { alive, assertNoStackTrace, cleanupAll, ensureBinary, show, svc, TestProject, until, type StatusJson } from './helpers.js'
@@ -103,6 +106,48 @@ services:
     assert.equal(again.exitCode, 0, show(again))
     assert.match(again.stdout, /up to date/, 'web was adopted, not restarted')
     assert.equal((await p.service('web')).health, 'healthy')
+  })
+
+  test("a supervisor socket in the temp directory is in a directory of the user's own: one others may write to is refused, and nothing is sent there", async () => {
+    const token = `tok-${Math.random().toString(36).slice(2, 10)}`
+    const tmp = mkdtempSync(join(tmpdir(), 'pulpo-test-tmpdir-'))
+    // A project deep enough that its socket does not fit in .pulpo/ (a Unix socket's path is short).
+    const p = new TestProject(`version: 1
+project: deep
+services:
+  web:
+    command: ${svc('web')}
+    env: { API_TOKEN: "\${MY_TOKEN}" }
+`, {}, { subdir: 'a-directory-whose-name-is-long-enough/to-push-the-supervisor-socket-out-of-it' })
+    const env = { TMPDIR: tmp, MY_TOKEN: token }
+    const hash = createHash('sha256').update(p.path('.pulpo/deep')).digest('hex').slice(0, 16)
+    const own = join(tmp, `pulpo-${process.getuid!()}`)
+    // Another user got there first: a directory anyone may write to, listened on where pulpo would.
+    mkdirSync(own)
+    chmodSync(own, 0o777)
+    const heard: string[] = []
+    const planted = await Promise.all([join(own, `${hash}.sock`), join(tmp, `pulpo-${hash}.sock`)].map(async (path) => {
+      const server = net.createServer((c) => c.on('data', (d) => (heard.push(String(d)), c.end('{"ok":true,"services":[]}\n'))))
+      await new Promise<void>((resolve) => server.listen(path, resolve))
+      return server
+    }))
+    try {
+      const r = await p.run(['up'], env)
+      assert.equal(r.exitCode, 1, show(r))
+      assertNoStackTrace(r)
+      assert.match(r.stderr, new RegExp(`${own} is not private to you \\(mode 0777\\)`), show(r))
+      assert.deepEqual(heard, [], 'nothing was sent to the planted socket')
+    } finally {
+      await Promise.all(planted.map((server) => new Promise((resolve) => server.close(resolve))))
+    }
+    // Private again (as pulpo makes it when it is missing): up runs, with its socket there.
+    rmSync(own, { recursive: true })
+    const up = await p.run(['up'], env)
+    assert.equal(up.exitCode, 0, show(up))
+    assert.equal(statSync(own).mode & 0o777, 0o700)
+    assert.ok(statSync(join(own, `${hash}.sock`)).isSocket())
+    assert.equal((await p.run(['down'], env)).exitCode, 0)
+    rmSync(tmp, { recursive: true, force: true })
   })
 
   test('a supervisor that takes over from the state file gets the environment back from the next up', async () => {
