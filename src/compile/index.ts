@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import type { Project } from '../config/types.js'
 import { PulpoError } from '../errors.js'
@@ -130,12 +130,16 @@ export function syncRunCache(projectDir: string, files: GeneratedFile[], opts: {
     const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined
     if (current === f.content) {
       result.unchanged.push(f.path)
+      // One an older pulpo wrote readable by all.
+      if (f.private && !opts.check) chmodSync(path, 0o600)
       continue
     }
     result.written.push(f.path)
     if (opts.check) continue
     mkdirSync(dirname(path), { recursive: true })
-    writeFileSync(path, f.content)
+    writeFileSync(path, f.content, f.private ? { mode: 0o600 } : undefined)
+    // writeFileSync keeps the mode of a file that is there.
+    if (f.private) chmodSync(path, 0o600)
   }
   for (const rel of listFiles(root)) {
     if (wanted.has(rel) || opts.keep?.(rel) || !isGenerated(join(root, rel))) continue

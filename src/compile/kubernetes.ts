@@ -171,7 +171,7 @@ export function compileKubernetes(project: Project, images: Record<string, strin
     files.push({ path: `${dir}/${name}.yaml`, content: header(comments) + documents(out.docs) })
     resources.push(`${name}.yaml`)
     if (out.secret) {
-      files.push({ path: `${dir}/${name}.secret.yaml`, content: header('# Secret values, base64-encoded as Kubernetes requires (not encrypted): keep this file out of version control.\n') + documents([out.secret]) })
+      files.push({ path: `${dir}/${name}.secret.yaml`, private: true, content: header('# Secret values, base64-encoded as Kubernetes requires (not encrypted): keep this file out of version control.\n') + documents([out.secret]) })
       resources.push(`${name}.secret.yaml`)
     }
   }

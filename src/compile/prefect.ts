@@ -8,6 +8,8 @@ import { DEPLOY_PY, RUNNER_PY, RUNTIME_PY, SERVE_PY } from './prefect-runtime.js
 export interface GeneratedFile {
   path: string
   content: string
+  /** Holds secret values (a Kubernetes Secret): written 0600, readable by its owner only. */
+  private?: true
 }
 
 /** A flow as the registry lists it, for `pulpo prefect run` and `pulpo prefect flows`. */

@@ -8,7 +8,7 @@
  */
 import { before, after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
@@ -94,6 +94,8 @@ describe('kubernetes export (kubeconform against the official schemas, kubectl k
         assert.ok(!text.includes(value), `${f} holds a secret`)
         if (!f.endsWith('.secret.yaml')) assert.ok(!text.includes(Buffer.from(value).toString('base64')), `${f} holds a secret in base64`)
       }
+      // Base64 is no protection: the owner's alone.
+      if (f.endsWith('.secret.yaml')) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, `${f} is readable by others`)
     }
     await assertValid(dir, t, 37)
   })
