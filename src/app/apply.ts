@@ -9,11 +9,14 @@ import { ServiceProgress } from '../render/progress.js'
 import { envDuration } from '../util/duration.js'
 import { count } from '../util/plural.js'
 
-/** Runs `work` holding the project's lock, with Ctrl-C turned into an abort signal. */
+/**
+ * Runs `work` holding the project's lock, with Ctrl-C (or SIGTERM) turned into an abort signal
+ * from the start of the wait for the lock: interrupted while another pulpo holds it, this one
+ * says so and exits 130 (killed by the signal, it ended without a word).
+ */
 export async function withLock<T>(project: Project, command: string, log: (s: string) => void, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   // PULPO_LOCK_TIMEOUT (30s, or a bare number of seconds) bounds the wait for another pulpo's lock.
   const timeoutMs = envDuration('PULPO_LOCK_TIMEOUT', 120_000)
-  const release = await acquireLock(stateDirOf(project).lock, command, { timeoutMs, onWait: (who) => log(chalk.dim(`waiting for ${who} to finish...`)) })
   const abort = new AbortController()
   const onInt = () => {
     if (abort.signal.aborted) process.exit(130)
@@ -23,11 +26,15 @@ export async function withLock<T>(project: Project, command: string, log: (s: st
   process.on('SIGINT', onInt)
   process.on('SIGTERM', onInt)
   try {
-    return await work(abort.signal)
+    const release = await acquireLock(stateDirOf(project).lock, command, { timeoutMs, signal: abort.signal, onWait: (who) => log(chalk.dim(`waiting for ${who} to finish...`)) })
+    try {
+      return await work(abort.signal)
+    } finally {
+      release()
+    }
   } finally {
     process.off('SIGINT', onInt)
     process.off('SIGTERM', onInt)
-    release()
   }
 }
 

@@ -15,7 +15,7 @@ interface Holder {
  * A second invocation waits (saying for whom) up to `timeoutMs`; a lock whose holder died (even by
  * SIGKILL) is taken over.
  */
-export async function acquireLock(path: string, command: string, opts: { timeoutMs?: number; onWait?: (holder: string) => void } = {}): Promise<() => void> {
+export async function acquireLock(path: string, command: string, opts: { timeoutMs?: number; onWait?: (holder: string) => void; signal?: AbortSignal } = {}): Promise<() => void> {
   const timeoutMs = opts.timeoutMs ?? 120_000
   const deadline = Date.now() + timeoutMs
   const me: Holder = { pid: process.pid, startTime: procStat(process.pid)?.startTime, command, since: new Date().toISOString() }
@@ -51,13 +51,25 @@ export async function acquireLock(path: string, command: string, opts: { timeout
       continue
     }
     const who = `pulpo ${holder.command} (pid ${holder.pid}, since ${holder.since})`
+    // Ctrl-C while waiting: nothing was done yet, and the lock stays the other pulpo's.
+    if (opts.signal?.aborted) throw new PulpoError('interrupted', `interrupted while waiting for ${who} to finish: nothing was changed`, { exitCode: 130 })
     if (Date.now() > deadline) throw new PulpoError('locked', `another pulpo is working on this project: ${who}`, { hints: ['wait for it to finish, or stop it'] })
     if (!told) {
       opts.onWait?.(who)
       told = true
     }
-    await sleep(100)
+    await sleep(100, opts.signal)
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** Resolves after `ms`, or as soon as the signal aborts. */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })

@@ -104,9 +104,10 @@ export function childRunning(pid: number, ...words: string[]): boolean {
 
 export const describeProcs = (ps: Proc[]) => ps.map((p) => `${p.pid} (ppid ${p.ppid}, pgid ${p.pgid}, cwd ${p.cwd}): ${p.args.join(' ')}`).join('\n')
 
-/** Waits until pulpo left no process behind; fails naming those that stay. */
-export async function assertNothingLeft(pid: number, dir: string): Promise<void> {
-  await until(() => survivors(pid, dir).length === 0, `no process of pulpo ${pid} is left`, () => describeProcs(survivors(pid, dir)), 30_000)
+/** Waits until pulpo left no process behind (but those `others` says are another's); fails naming those that stay. */
+export async function assertNothingLeft(pid: number, dir: string, others: (p: Proc) => boolean = () => false): Promise<void> {
+  const left = () => survivors(pid, dir).filter((p) => !others(p))
+  await until(() => left().length === 0, `no process of pulpo ${pid} is left`, () => describeProcs(left()), 30_000)
 }
 
 /** After a failed test: kills what a pulpo left (a process a test started is the test's to end). */

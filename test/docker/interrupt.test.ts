@@ -16,9 +16,9 @@
  */
 import { after, before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { assertNothingLeft, childRunning, killSurvivors, processes, spawnPulpo, until, type Background } from './background.js'
+import { assertNothingLeft, childRunning, killSurvivors, processes, spawnPulpo, survivors, until, type Background } from './background.js'
 import {
   APP_DOCKERFILE, assertNoStackTrace, buildImage, byService, cleanup, docker, ensureBinary, everStarted, freePorts, leftovers, NO_ENGINE, projectName, pulpo, removeImages, show, tempProject, testImage,
   type Inspected, type Run,
@@ -285,6 +285,29 @@ describe('pulpo interrupted mid-up (docker mode)', { skip: NO_ENGINE || false },
     const kept = await assertStoppedAtDb(p)
     await assertStatusTrue(p)
     await assertConverges(p, ALL, kept)
+  })
+
+  it('Ctrl-C while waiting for the lock another up holds: exit 130, says so, changes nothing, and the other up goes on', async (t) => {
+    const p = await newProject(t, 'intlock')
+    const first = p.up()
+    await during(first, 'db waits for its gate', () => p.dbWaiting())
+    // What the first up runs in the project's directory (a spare supervisor) is not the second's.
+    const before = new Set(survivors(first.pid, p.dir).map((x) => x.pid))
+    const second = p.up()
+    await during(second, 'the second up waits for the lock', () => second.output().includes('waiting for pulpo up'))
+    second.interrupt('SIGINT')
+    const r = await second.exited
+    assert.equal(r.exitCode, 130, show(r))
+    assertNoStackTrace(r)
+    assert.match(r.stderr, new RegExp(`^✖ interrupted while waiting for pulpo up \\(pid ${first.pid}, since [^)]+\\) to finish: nothing was changed$`, 'm'), show(r))
+    await assertNothingLeft(second.pid, p.dir, (x) => x.pid === first.pid || x.session === first.pid || before.has(x.pid))
+    assert.ok(first.running(), 'the first up goes on')
+    assert.equal(JSON.parse(readFileSync(p.lock, 'utf8')).pid, first.pid, 'the lock is still the first up\'s')
+    await p.openGate()
+    const done = await first.exited
+    assert.equal(done.exitCode, 0, `${first.output()}`)
+    assert.match(done.stdout, new RegExp(`${p.name} is up \\(3 services, 3 changed\\)`))
+    assert.ok(!existsSync(p.lock), 'the lock is released')
   })
 
   it('Ctrl-C during an image build: the build stops, nothing is left, and the next up builds and converges', async (t) => {
