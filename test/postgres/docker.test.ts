@@ -28,6 +28,27 @@ function ensureStandin() {
   }
 }
 
+/** A project directory with one postgres service (the stand-in) whose `ports` lines say where it listens. */
+function pgProject(project: string, ports: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pulpo-pg-docker-'))
+  chmodSync(dir, 0o755)
+  writeFiles(dir, {
+    '.env': `PG_PASSWORD=${PASSWORD}\n`,
+    'pulpo.yaml': `version: 1
+project: ${project}
+mode: docker
+services:
+  pg:
+    kind: postgres
+    image: ${STANDIN}
+${ports}
+    databases: [jobs]
+    env: { POSTGRES_PASSWORD: "\${PG_PASSWORD}" }
+`,
+  })
+  return dir
+}
+
 describe('postgres in docker mode', { skip: NO_ENGINE || undefined, timeout: 900_000 }, () => {
   const project = `pt-pg-${process.pid.toString(36)}`
   let dir: string
@@ -44,23 +65,7 @@ describe('postgres in docker mode', { skip: NO_ENGINE || undefined, timeout: 900
     await ensureBinary()
     ensureStandin()
     ;[port] = await freePorts(1)
-    dir = mkdtempSync(join(tmpdir(), 'pulpo-pg-docker-'))
-    chmodSync(dir, 0o755)
-    writeFiles(dir, {
-      '.env': `PG_PASSWORD=${PASSWORD}\n`,
-      'pulpo.yaml': `version: 1
-project: ${project}
-mode: docker
-services:
-  pg:
-    kind: postgres
-    image: ${STANDIN}
-    port: ${port}
-    persist: true
-    databases: [jobs]
-    env: { POSTGRES_PASSWORD: "\${PG_PASSWORD}" }
-`,
-    })
+    dir = pgProject(project, `    port: ${port}\n    persist: true`)
   })
   after(() => cleanup(dir, project))
 
@@ -105,23 +110,7 @@ describe('postgres in docker mode, published on another host port', { skip: NO_E
     await ensureBinary()
     ensureStandin()
     const [published] = await freePorts(1)
-    dir = mkdtempSync(join(tmpdir(), 'pulpo-pg-docker-'))
-    chmodSync(dir, 0o755)
-    writeFiles(dir, {
-      '.env': `PG_PASSWORD=${PASSWORD}\n`,
-      'pulpo.yaml': `version: 1
-project: ${project}
-mode: docker
-services:
-  pg:
-    kind: postgres
-    image: ${STANDIN}
-    port: 5432
-    publish: ${published}
-    databases: [jobs]
-    env: { POSTGRES_PASSWORD: "\${PG_PASSWORD}" }
-`,
-    })
+    dir = pgProject(project, `    port: 5432\n    publish: ${published}`)
     const up = await pulpo(['up'], { cwd: dir })
     assert.equal(up.exitCode, 0, show(up))
     assert.match(up.stdout, /database pg\/jobs created/)
