@@ -46,12 +46,12 @@ export function spawnPulpo(args: string[], opts: { cwd: string; env?: Record<str
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Waits until `cond` holds; a generous guard only bounds how long a broken run takes to fail. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, detail: () => string = () => '', timeoutMs = 180_000): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, what: string, detail: () => string = () => '', timeoutMs = 180_000, everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (await cond()) return
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}\n${detail()}`)
-    await sleep(100)
+    await sleep(everyMs)
   }
 }
 

@@ -83,7 +83,8 @@ export class DockerBackend implements Backend {
     const r = created
       ? await docker(['start', created.id], { all: true })
       : await compose(project.name, run.file, ['up', '-d', '--no-deps', ...(step.action === 'update' ? ['--force-recreate'] : []), step.service], { env: run.env, signal: opts.signal })
-    if (r.failed) throw new ServiceFailed(step.service, lastLines(String(r.all ?? r.stderr), 3))
+    // Ctrl-C reaches compose too, which then ends without a word: the reason was an empty line.
+    if (r.failed) throw new ServiceFailed(step.service, opts.signal?.aborted ? 'interrupted' : lastLines(String(r.all ?? r.stderr), 3) || `docker ${created ? 'start' : 'compose up'} ended with ${r.exitCode ?? r.signal}`)
   }
 
   async stop(project: Project, service: string, opts: { remove: boolean }) {
