@@ -1,5 +1,7 @@
 /** Masking of secret values in everything pulpo prints. */
 
+import { mapStrings } from './map-strings.js'
+
 /** Variable names whose values are secrets (`API_KEY`, `DB_PASSWORD`, `GITHUB_TOKEN`...). */
 export const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i
 
@@ -31,9 +33,13 @@ export function maskProblem<T extends { message: string; hint?: string }>(p: T, 
   return { ...p, message: mask(p.message, secrets), ...(p.hint ? { hint: mask(p.hint, secrets) } : {}) }
 }
 
-/** The same data with every secret masked in every string (for --json output). */
+/**
+ * The same data with every secret masked in every string (for --json output). String by string,
+ * not over the JSON text: a secret that reads like a JSON token (`false`, `3600`) would be replaced
+ * in booleans and numbers too, and the output would no longer be JSON.
+ */
 export function maskData<T>(data: T, secrets: readonly string[]): T {
-  return JSON.parse(mask(JSON.stringify(data), secrets.map((s) => JSON.stringify(s).slice(1, -1))))
+  return mapStrings(data, (s) => mask(s, secrets)) as T
 }
 
 /**

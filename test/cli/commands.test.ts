@@ -326,6 +326,31 @@ services:
     assert.equal(json(inside).python, 'venv/bin/python')
   })
 
+  test('a secret whose value reads like a JSON token (false, 3600) is masked in strings only: every --json stays JSON', async () => {
+    const dir = project({
+      'pulpo.yaml': `version: 1
+project: tokens
+services:
+  api:
+    command: run-api --ttl 3600
+    env: { USE_TOKEN: "false", TOKEN_TTL: "3600" }
+    stop: { timeout: 3600 }
+`,
+    })
+    for (const args of [['config', '--json'], ['validate', '--json'], ['plan', '--json'], ['status', '--json'], ['down', '--json']]) {
+      const r = await pulpo(args, { cwd: dir })
+      assert.equal(r.exitCode, 0, `${args.join(' ')}: ${show(r)}`)
+      assertNoStackTrace(r)
+      const out = json(r)
+      if (args[0] === 'config') {
+        assert.deepEqual(out.services.api.env, { USE_TOKEN: '***', TOKEN_TTL: '***' })
+        assert.equal(out.services.api.command, 'run-api --ttl ***')
+        assert.equal(out.services.api.persist, false, 'a boolean is no string to mask')
+      }
+      if (args[0] === 'down') assert.equal(out.volumes, false)
+    }
+  })
+
   test('pulpo.yaml is found by walking up from a subdirectory', async () => {
     const dir = project({ 'pulpo.yaml': SECRETS, 'app/deep/er/.keep': '' })
     const cwd = join(dir, 'app', 'deep', 'er')
