@@ -36,7 +36,13 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
   // an earlier run's, which a user would take for this failure's output.
   const unstarted = new Set<string>()
   const tail = (service: string) => (unstarted.has(service) ? Promise.resolve(undefined) : backend.tail(project, service).catch(() => []))
-  await backend.prepare(project, plan, opts.signal)
+  try {
+    await backend.prepare(project, plan, opts.signal)
+  } catch (e) {
+    // Ctrl-C reaches the commands of prepare too (a `docker network create` cut short fails with
+    // nothing to say): an interrupted prepare is an interrupted up, every service not started.
+    if (!opts.signal?.aborted) throw e
+  }
   try {
     // 1. Stop, dependents first; only what goes away is reported as finished here.
     const stopping = plan.steps.filter((s) => s.action === 'delete' || s.action === 'update').map((s) => s.service)

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { assertNoStackTrace, ensureBinary, removeDir, show } from '../cli/helpers.js'
-import { assertNothingLeft, killSurvivors, spawnPulpo, until, type Background } from '../docker/background.js'
+import { assertNothingLeft, childRunning, killSurvivors, spawnPulpo, until, type Background } from '../docker/background.js'
 import { dockerOn, pulpo, swarm, uniqueName, type Swarm } from './helpers.js'
 import { getJson, leftovers, stackProject } from './stack.js'
 
@@ -119,6 +119,26 @@ describe('pulpo interrupted mid-up (swarm mode)', () => {
     const status = JSON.parse((await run('status', '--json')).stdout) as { services: StatusRow[] }
     assert.deepEqual(status.services.find((x) => x.name === 'api')?.replicas, { running: 3, desired: 3 })
   }
+
+  it('Ctrl-C while up prepares the cluster (the secret, the network): exit 130 and the one line, nothing deployed after it', async () => {
+    const bg = up()
+    // Each is one short Docker CLI call: looked for often, to be caught while it runs.
+    await until(() => {
+      assert.ok(bg.running(), `up ended before it prepared the cluster\n${bg.output()}`)
+      return childRunning(bg.pid, 'secret', 'create') || childRunning(bg.pid, 'network', 'create')
+    }, 'up creates the secret or the network', bg.output, undefined, 10)
+    bg.interrupt('SIGINT')
+    const r = await bg.exited
+    assert.equal(r.exitCode, 130, show(r))
+    assertNoStackTrace(r)
+    assert.deepEqual(r.stderr.split('\n').filter((l) => /^interrupted\b/.test(l)), ['interrupted: services started so far keep running; `pulpo up` continues, `pulpo down` stops them'], show(r))
+    assert.doesNotMatch(r.stderr, /failed on/, show(r))
+    await assertNothingLeft(bg.pid, dir)
+    assert.ok(!existsSync(lock()), 'the lock is released')
+    assert.deepEqual(Object.keys(await services()).filter((n) => n !== 'db'), [], 'nothing but (at most) the db was deployed')
+    const status = await run('status')
+    assert.equal(status.exitCode, 0, show(status))
+  })
 
   it('Ctrl-C while the api rolls out: exit 130 and one line, nothing of pulpo left, the rollout carries on, the next up converges', async () => {
     const bg = await upUntilApiRollsOut()

@@ -242,6 +242,20 @@ async function run(p: Plan, backend: FakeBackend, resources?: string[]) {
 const before = (log: string[], a: string, b: string) => assert.ok(log.indexOf(a) >= 0 && log.indexOf(a) < log.indexOf(b), `${a} before ${b}: ${log.join(', ')}`)
 
 describe('the executor', () => {
+  test('Ctrl-C that cuts prepare short: every service is skipped as interrupted, not failed with its error, and finish runs', async () => {
+    const abort = new AbortController()
+    const backend = new (class extends FakeBackend {
+      async prepare() {
+        this.log.push('prepare')
+        abort.abort()
+        throw new Error('docker network create failed: ')
+      }
+    })()
+    const results = await execute(project, backend, plan({ desired: desired('db:\napi: db(healthy)'), actual: [] }), { progress: { update: () => {}, done: () => {} }, signal: abort.signal })
+    assert.deepEqual(backend.log, ['prepare', 'finish'])
+    assert.deepEqual(results.map((r) => [r.service, r.status, r.status === 'skipped' ? r.reason : '']).sort(), [['api', 'skipped', 'not started: db was not started'], ['db', 'skipped', 'interrupted']])
+  })
+
   test('a chain starts in dependency order, each once the one before is ready', async () => {
     const { log, results } = await run(plan({ desired: desired('db:\napi: db(healthy)\nweb: api(started)'), actual: [] }), new FakeBackend())
     assert.deepEqual(log, ['prepare', 'start db', 'ready db', 'start api', 'ready api', 'start web', 'ready web', 'finish'])

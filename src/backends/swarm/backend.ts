@@ -111,7 +111,8 @@ export class SwarmBackend implements Backend {
     const r = unchanged && before && !job
       ? await engine.run(['service', 'update', '--force', '--detach', name], { signal: opts.signal })
       : await engine.run(['stack', 'deploy', '--detach=true', '--resolve-image', images[step.service]?.includes('@') ? 'never' : 'always', '-c', '-', project.name], { input: stack, env: vars, signal: opts.signal })
-    if (r.exitCode !== 0) throw new ServiceFailed(step.service, lastLine(String(r.all ?? r.stderr)))
+    // Ctrl-C reaches the Docker CLI too, which then ends saying nothing that is the service's error.
+    if (r.exitCode !== 0) throw new ServiceFailed(step.service, opts.signal?.aborted ? 'interrupted' : lastLine(String(r.all ?? r.stderr)))
     opts.progress(before ? 'updating' : 'deploying')
   }
 
