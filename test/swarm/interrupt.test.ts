@@ -120,13 +120,14 @@ describe('pulpo interrupted mid-up (swarm mode)', () => {
     assert.deepEqual(status.services.find((x) => x.name === 'api')?.replicas, { running: 3, desired: 3 })
   }
 
-  it('Ctrl-C while up prepares the cluster (the secret, the network): exit 130 and the one line, nothing deployed after it', async () => {
+  it('Ctrl-C while up prepares the cluster (the secret, the data node, the network): exit 130 and the one line, nothing deployed after it', async () => {
     const bg = up()
-    // Each is one short Docker CLI call: looked for often, to be caught while it runs.
+    // Each is one short Docker CLI call (all of them made before anything is deployed): looked
+    // for often, to be caught while one runs.
     await until(() => {
       assert.ok(bg.running(), `up ended before it prepared the cluster\n${bg.output()}`)
-      return childRunning(bg.pid, 'secret', 'create') || childRunning(bg.pid, 'network', 'create')
-    }, 'up creates the secret or the network', bg.output, undefined, 10)
+      return [['secret', 'ls'], ['secret', 'create'], ['node', 'update'], ['network', 'create']].some((words) => childRunning(bg.pid, ...words))
+    }, 'up prepares the cluster', bg.output, undefined, 10)
     bg.interrupt('SIGINT')
     const r = await bg.exited
     assert.equal(r.exitCode, 130, show(r))
