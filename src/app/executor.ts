@@ -41,6 +41,8 @@ export async function execute(project: Project, backend: Backend, plan: Plan, op
   } catch (e) {
     // Ctrl-C reaches the commands of prepare too (a `docker network create` cut short fails with
     // nothing to say): an interrupted prepare is an interrupted up, every service not started.
+    // The command may be seen to end before this process's own handler ran: it runs first.
+    if (!opts.signal?.aborted) await new Promise((r) => setImmediate(r))
     if (!opts.signal?.aborted) throw e
   }
   try {

@@ -74,6 +74,15 @@ export class ServiceFailed extends Error {
   }
 }
 
+/**
+ * Whether a command pulpo ran was cut short by Ctrl-C: a terminal's Ctrl-C reaches pulpo's
+ * children too, and one may be seen to end before pulpo's own handler has run (the abort
+ * `signal` not set yet). Killed by SIGINT or SIGTERM, or exit 130 (compose v2 catches SIGINT).
+ */
+export function interruptedRun(r: { exitCode?: number; signal?: string }, signal?: AbortSignal): boolean {
+  return !!signal?.aborted || r.signal === 'SIGINT' || r.signal === 'SIGTERM' || r.exitCode === 130
+}
+
 /** A start held until its dependencies are ready, called off because one of them cannot be. */
 export class DependencyFailed extends Error {
   constructor(readonly service: string, readonly dependency: string, readonly reason: string) {

@@ -7,7 +7,7 @@ import { PulpoError } from '../../errors.js'
 import { desiredService } from '../../plan/desired.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import type { Actual, Plan, Step } from '../../plan/plan.js'
-import { ServiceFailed, type Backend, type DownResult, type Progress, type ServiceResult } from '../backend.js'
+import { interruptedRun, ServiceFailed, type Backend, type DownResult, type Progress, type ServiceResult } from '../backend.js'
 import { writeAtomic } from '../../project/atomic.js'
 import { privateDir, stateDirOf } from '../../project/paths.js'
 import { compose, docker } from './engine.js'
@@ -84,7 +84,7 @@ export class DockerBackend implements Backend {
       ? await docker(['start', created.id], { all: true })
       : await compose(project.name, run.file, ['up', '-d', '--no-deps', ...(step.action === 'update' ? ['--force-recreate'] : []), step.service], { env: run.env, signal: opts.signal })
     // Ctrl-C reaches compose too, which then ends without a word: the reason was an empty line.
-    if (r.failed) throw new ServiceFailed(step.service, opts.signal?.aborted ? 'interrupted' : lastLines(String(r.all ?? r.stderr), 3) || `docker ${created ? 'start' : 'compose up'} ended with ${r.exitCode ?? r.signal}`)
+    if (r.failed) throw new ServiceFailed(step.service, interruptedRun(r, opts.signal) ? 'interrupted' : lastLines(String(r.all ?? r.stderr), 3) || `docker ${created ? 'start' : 'compose up'} ended with ${r.exitCode ?? r.signal}`)
   }
 
   async stop(project: Project, service: string, opts: { remove: boolean }) {

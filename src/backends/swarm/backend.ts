@@ -7,7 +7,7 @@ import { kubernetesImages } from '../../compile/index.js'
 import { KINDS } from '../../kinds/kinds.js'
 import type { WaitCondition } from '../../plan/conditions.js'
 import type { Plan, Step } from '../../plan/plan.js'
-import { ServiceFailed, type Backend, type DownResult, type Progress, type ServiceResult } from '../backend.js'
+import { interruptedRun, ServiceFailed, type Backend, type DownResult, type Progress, type ServiceResult } from '../backend.js'
 import { pinData, removeData } from './data.js'
 import { lastLine, SwarmEngine } from './engine.js'
 import { serviceOf, toActual, viewOf, type ServiceView } from './observe.js'
@@ -112,7 +112,7 @@ export class SwarmBackend implements Backend {
       ? await engine.run(['service', 'update', '--force', '--detach', name], { signal: opts.signal })
       : await engine.run(['stack', 'deploy', '--detach=true', '--resolve-image', images[step.service]?.includes('@') ? 'never' : 'always', '-c', '-', project.name], { input: stack, env: vars, signal: opts.signal })
     // Ctrl-C reaches the Docker CLI too, which then ends saying nothing that is the service's error.
-    if (r.exitCode !== 0) throw new ServiceFailed(step.service, opts.signal?.aborted ? 'interrupted' : lastLine(String(r.all ?? r.stderr)))
+    if (r.exitCode !== 0) throw new ServiceFailed(step.service, interruptedRun(r, opts.signal) ? 'interrupted' : lastLine(String(r.all ?? r.stderr)))
     opts.progress(before ? 'updating' : 'deploying')
   }
 
