@@ -11,6 +11,7 @@ import { interruptedRun, ServiceFailed, type Backend, type DownResult, type Prog
 import { pinData, removeData } from './data.js'
 import { lastLine, SwarmEngine } from './engine.js'
 import { serviceOf, toActual, viewOf, type ServiceView } from './observe.js'
+import { stateAgeMs } from './settle.js'
 import { look, waitForService, type Rollout } from './wait.js'
 
 const LOG_LINES = 20
@@ -125,8 +126,11 @@ export class SwarmBackend implements Backend {
 
   async waitFor(project: Project, service: string, condition: WaitCondition, signal?: AbortSignal) {
     // Left alone by the plan and settled when observed a moment ago: ready without asking again.
+    // Its replicas must have run past its settle period by then: one caught between two crashes is
+    // waited for, and its next exit says what it is.
     const seen = this.seen.get(service)
-    if (this.run?.noop.has(service) && seen && (seen.job ? seen.completed >= seen.desired : seen.running >= seen.desired && (!seen.update || seen.update === 'completed'))) return
+    const settleMs = project.services[service]?.settleMs ?? 0
+    if (this.run?.noop.has(service) && seen && (seen.job ? seen.completed >= seen.desired : seen.running >= seen.desired && (!seen.update || seen.update === 'completed') && seen.runningTasks.every((t) => stateAgeMs(t) >= settleMs))) return
     const engine = this.run?.engine ?? this.engineOf(project)
     await waitForService(engine, project, service, condition, this.run?.rollouts.get(service), signal)
   }

@@ -103,6 +103,21 @@ export class SwarmEngine {
       .map((t) => ({ ...t, Error: t.Error.replace(/^"(.*)"$/, '$1') }))
   }
 
+  /**
+   * Tasks' current state and when they entered it (the node's clock), by id: `docker service ps`
+   * only says `Running 2 seconds ago`. A task gone meanwhile is missing from the map.
+   */
+  async taskStates(ids: string[]): Promise<Map<string, { state: string; at: number }>> {
+    const out = new Map<string, { state: string; at: number }>()
+    if (!ids.length) return out
+    const r = await this.run(['inspect', '--type', 'task', '--format', '{{.ID}} {{.Status.State}} {{json .Status.Timestamp}}', ...ids])
+    for (const line of String(r.stdout).split('\n')) {
+      const [id, state, at] = line.trim().split(' ')
+      if (id && state && at) out.set(id, { state, at: Date.parse(JSON.parse(at)) })
+    }
+    return out
+  }
+
   /** Nodes: hostname → status and availability. */
   async nodes(): Promise<{ ID: string; Hostname: string; Status: string; Availability: string; ManagerStatus: string; Self: boolean }[]> {
     const r = await this.run(['node', 'ls', '--format', '{{json .}}'])

@@ -13,6 +13,9 @@ export interface ServiceView {
   completed: number
   failedTasks: SwarmTask[]
   pending: SwarmTask[]
+  /** Its tasks meant to run that run, and every task `docker service ps` lists (history included). */
+  runningTasks: SwarmTask[]
+  tasks: SwarmTask[]
   /**
    * Per replica slot, the tasks that failed or were rejected since its last other outcome, newest
    * first (a retry under way aside): what the slot's latest attempts came to.
@@ -86,6 +89,8 @@ export function viewOf(s: SwarmService, tasks: SwarmTask[]): ServiceView {
     completed: completed.length,
     failedTasks: mine.filter((t) => ['failed', 'rejected'].includes(taskState(t))),
     pending: live.filter((t) => PENDING.includes(taskState(t))),
+    runningTasks: running,
+    tasks: mine,
     failingRuns: failingRuns(mine),
     nodes: [...new Set(running.map((t) => t.Node))].sort(),
     image: s.Spec.TaskTemplate?.ContainerSpec?.Image,

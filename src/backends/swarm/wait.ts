@@ -1,10 +1,12 @@
 import type { Project } from '../../config/types.js'
-import type { WaitCondition } from '../../plan/conditions.js'
+import { hasHealthcheck } from '../../compile/compose.js'
+import { evaluate, settleLeft, type Verdict, type WaitCondition } from '../../plan/conditions.js'
 import { toMillis } from '../../util/duration.js'
 import { describeProbe } from '../../probes/probe.js'
 import { ServiceFailed } from '../backend.js'
 import { taskState, type SwarmEngine } from './engine.js'
 import { viewOf, type ServiceView } from './observe.js'
+import { endedTasks, replicasLifecycle, replicasUpMs } from './settle.js'
 
 /** A rolling update under way: what Swarm's update state said before pulpo asked for it. */
 export interface Rollout {
@@ -37,19 +39,25 @@ function budgetMs(project: Project, service: string, v: ServiceView | undefined,
 /**
  * Waits for a condition on a swarm service: `started` (a task runs), `healthy`/`ready` (every
  * replica runs its current spec, past its healthcheck: Swarm holds a task in `starting` until it
- * is healthy, and a rolling update has completed), `completed` (a job's tasks all completed).
- * A rolled-back update, a failed job or a deadline without progress fails with the tasks' errors.
+ * is healthy, and a rolling update has completed; deployed afresh or left alone, each replica has
+ * run `ready.settle` too, and for a service without a probe a task that exits meanwhile fails it),
+ * `completed` (a job's tasks all completed). A rolled-back update, a failed job or a deadline
+ * without progress fails with the tasks' errors.
  */
 export async function waitForService(engine: SwarmEngine, project: Project, service: string, condition: WaitCondition, rollout: Rollout | undefined, signal?: AbortSignal, progress?: (text: string) => void): Promise<void> {
   let deadline = 0
-  // Tasks that had failed before this wait: what a previous `up` saw is no news of this one.
+  // Tasks that had ended before this wait: what a previous `up` saw is no news of this one.
   let before: Set<string> | undefined
+  const firstSeen = new Map<string, number>()
+  const started = new Map<string, { state: string; at: number }>()
   for (;;) {
     if (signal?.aborted) throw new ServiceFailed(service, 'interrupted')
     const v = await look(engine, project, service)
     deadline ||= Date.now() + budgetMs(project, service, v, !!rollout)
-    before ??= new Set(v?.failedTasks.map((t) => t.ID))
     if (!v) throw new ServiceFailed(service, 'its swarm service is gone')
+    before ??= endedTasks(v)
+    for (const t of v.runningTasks) if (!firstSeen.has(t.ID)) firstSeen.set(t.ID, Date.now())
+    let pause = 1000
     const fresh = !rollout || (v.updateStartedAt !== undefined && v.updateStartedAt !== rollout.before)
     // A failed update is reported once Swarm has rolled it back, so "the previous version serves" is true.
     const rollingBack = v.update === 'rollback_started' && Date.now() < deadline
@@ -62,17 +70,52 @@ export async function waitForService(engine: SwarmEngine, project: Project, serv
       const failed = v.failedTasks.find((t) => t.DesiredState.toLowerCase() !== 'running')
       if (failed && !v.pending.length && !v.running) throw new ServiceFailed(service, `its job failed: ${failed.Error || failed.CurrentState}`)
       if (condition === 'started' && (v.running || v.completed)) return
+    } else if (condition === 'started' && v.running > 0) {
+      return
+    } else if (rollout) {
+      // Swarm judges a rolling update's tasks itself: one that exits within its monitor period
+      // (deploy.update.monitor) fails the update and Swarm rolls it back (above).
+      if (fresh && v.update === 'completed' && v.running >= v.desired) return
     } else {
-      const settled = !rollout || (fresh && v.update === 'completed')
-      if (condition === 'started' && v.running > 0) return
-      if (v.running >= v.desired && settled) return
-      // An update with tasks that cannot start is rolled back by Swarm (its failure_action), above.
-      if (!rollout && !v.running && cannotStartNow(v, before)) throw cannotStart(project, service, v)
+      const verdict = await comingUp(engine, project, service, v, condition, { history: before, firstSeen, started })
+      if (verdict === 'ok') return
+      if (typeof verdict === 'object') throw crashed(project, service, verdict.fail)
+      if (typeof verdict === 'number') pause = Math.min(pause, Math.max(100, verdict))
+      if (!v.running && cannotStartNow(v, before)) throw cannotStart(project, service, v)
     }
     progress?.(rollingBack ? 'update failed: rolling back' : v.job ? `job: ${v.completed}/${v.desired} completed` : `${v.running}/${v.desired} running${v.update === 'updating' ? ', updating' : ''}`)
     if (Date.now() > deadline) throw notReady(project, service, v, budgetMs(project, service, v, !!rollout))
-    await new Promise((r) => setTimeout(r, 1000))
+    await new Promise((r) => setTimeout(r, pause))
   }
+}
+
+/**
+ * A service deployed afresh (or left alone by the plan) coming up, decided by plan/conditions.ts
+ * as in the other modes: 'ok', a failure, 'pending', or how long its replicas must still stay up
+ * (ms). How long they have run is asked only once every replica runs and a settle period applies.
+ */
+async function comingUp(engine: SwarmEngine, project: Project, service: string, v: ServiceView, condition: WaitCondition, seen: { history: ReadonlySet<string>; firstSeen: ReadonlyMap<string, number>; started: Map<string, { state: string; at: number }> }): Promise<Verdict | number> {
+  const s = project.services[service]
+  const hasProbe = !!s && hasHealthcheck(s)
+  const settleMs = s?.settleMs ?? 0
+  let l = replicasLifecycle(v, { history: seen.history, hasProbe, settleMs })
+  if (!l) return 'pending'
+  if (l.status === 'running' && settleMs > 0) {
+    // A running task's start does not change: asked once per task, the next look only confirms it runs.
+    const ask = v.runningTasks.filter((t) => seen.started.get(t.ID)?.state !== 'running').map((t) => t.ID)
+    for (const [id, st] of await engine.taskStates(ask)) seen.started.set(id, st)
+    l = { ...l, upMs: replicasUpMs(v.runningTasks, seen.started, seen.firstSeen, Date.now()) }
+  }
+  const verdict = evaluate(condition, l)
+  return verdict === 'pending' && settleLeft(l) > 0 ? settleLeft(l) : verdict
+}
+
+/** Its tasks keep exiting: Swarm restarts them forever, so waiting on would only repeat it. */
+function crashed(project: Project, service: string, why: string): ServiceFailed {
+  return new ServiceFailed(service, why, [
+    `a service without a readiness probe must stay up ${(project.services[service]?.settleMs ?? 0) / 1000}s (ready.settle) to be ready; see pulpo logs ${service}`,
+    'the service stays deployed for you to look at; pulpo up again after the fix, or pulpo down',
+  ])
 }
 
 /**
