@@ -60,6 +60,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import traceback
 
 
@@ -80,6 +81,35 @@ async def _run_deployment(request: dict):
 
     flow_run = await run_deployment(name=request["deployment"], parameters=request["params"], timeout=None)
     return flow_run.state
+
+
+def _run_until_stopped(coroutine):
+    """asyncio.run, except for a run stopped from outside (Ctrl-C, \`pulpo\` ending: an exception
+    that is not an Exception): its tasks are cancelled, so Prefect's engine records the run as
+    crashed, as asyncio.run does; but the loop's worker threads are not waited for: a task still
+    running in one (a long sleep, a blocking call) would keep the process until it returns."""
+    if not hasattr(asyncio, "Runner"):  # Python < 3.11
+        return asyncio.run(coroutine)
+    runner = asyncio.Runner()
+    try:
+        result = runner.run(coroutine)
+    except Exception:
+        runner.close()
+        raise
+    except BaseException:
+        # Bounded: a server that does not answer the crash report must not keep the process.
+        timer = threading.Timer(10, os._exit, args=(130,))
+        timer.daemon = True
+        timer.start()
+        loop = runner.get_loop()
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        raise
+    runner.close()
+    return result
 
 
 def main() -> int:
@@ -107,7 +137,7 @@ def main() -> int:
             _report({"state": "IMPORT_FAILED", "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
             return 1
         try:
-            state = asyncio.run(flow_fn(**request["params"], return_state=True))
+            state = _run_until_stopped(flow_fn(**request["params"], return_state=True))
         except Exception as exc:  # e.g. parameters Prefect refused
             _report({"state": "FAILED", "error": f"{type(exc).__name__}: {exc}"})
             return 1
@@ -131,7 +161,16 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except BaseException as exc:
+        if isinstance(exc, (Exception, SystemExit)):
+            raise
+        # Stopped from outside: the process ends now; the task threads still running would keep it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
 `
 
 /**

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import type { Backend } from '../backends/backend.js'
@@ -10,6 +10,7 @@ import { PulpoError } from '../errors.js'
 import { reach } from '../app/reach.js'
 import { urlAuthority } from '../probes/probe.js'
 import { didYouMean } from '../util/didyoumean.js'
+import { tethered } from '../util/tethered.js'
 
 /** The outcome of a flow run, as `pulpo prefect run --json` prints it. */
 export interface FlowOutcome {
@@ -90,6 +91,21 @@ function paramValue(flow: FlowEntry, name: string, text: string): unknown {
 /** Whether a command without a `/` is found on PATH, as spawn would look for it. */
 const onPath = (cmd: string, path = '') => path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, cmd)))
 
+/**
+ * Stops a flow's process when pulpo is stopped. Ctrl-C reaches the whole process group, the flow's
+ * process too, and Prefect records the run as crashed as it ends: a SIGTERM at the same moment
+ * would cut that report short (the run stays "running" on the server). So it is asked only when it
+ * has not ended on its own (pulpo alone was signalled), and killed when it ignores that too.
+ */
+function stopGently(child: ChildProcess): void {
+  const ask = setTimeout(() => child.kill('SIGTERM'), 2_000)
+  const kill = setTimeout(() => child.kill('SIGKILL'), 12_000)
+  child.once('exit', () => {
+    clearTimeout(ask)
+    clearTimeout(kill)
+  })
+}
+
 const sysPath = (project: Project) => [join(project.dir, RUN_CACHE), ...project.pythonPath]
 
 /**
@@ -113,11 +129,14 @@ async function runPython(project: Project, script: string, request: unknown, opt
     throw new PulpoError('python-missing', `cannot run the project's Python: ${python} is not on PATH`, { hints: ['set python: in pulpo.yaml (or PULPO_PYTHON), or create .venv with Prefect installed'] })
   }
   const out = opts.logsTo === 'stdout' ? 'inherit' : process.stderr
-  const child = spawn(python, [join(project.dir, RUN_CACHE, 'orchestration', script)], { cwd: project.dir, env, stdio: ['pipe', out, 'inherit', 'pipe'], signal: opts.signal })
+  if (opts.signal?.aborted) return { report: '', code: null }
+  // Tethered: a `prefect run` killed outright (no handler sees SIGKILL) takes its flow run along.
+  const [file, args] = tethered(python, [join(project.dir, RUN_CACHE, 'orchestration', script)], 'TERM')
+  const child = spawn(file, args, { cwd: project.dir, env, stdio: ['pipe', out, 'inherit', 'pipe'] })
+  opts.signal?.addEventListener('abort', () => stopGently(child), { once: true })
   // Listening for 'error' first: a spawn that fails has no pipes, and an unheard error crashes.
   const code = new Promise<number | null>((resolve, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.name === 'AbortError') return resolve(null)
       reject(e.code === 'ENOENT' ? new PulpoError('python-missing', `cannot run ${python}: not found`, { hints: ['set python: in pulpo.yaml, or create .venv with Prefect installed'] }) : e)
     })
     child.once('close', resolve)

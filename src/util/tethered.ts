@@ -10,9 +10,11 @@ let setpriv: string | undefined
  * (the setting survives exec: setpriv becomes the command, with the same pid), and the Docker CLI
  * passes the same signal on to a plugin it runs (compose v2). Without setpriv, or when the command
  * is not on PATH (its "not installed" error must stay ENOENT), the command runs as it is.
+ * `signal` TERM is for a child that has something to record as it goes (a Prefect flow run marks
+ * itself crashed on SIGTERM; on SIGKILL it would stay "running" on the server).
  */
-export function tethered(file: string, args: string[]): [string, string[]] {
+export function tethered(file: string, args: string[], signal: 'KILL' | 'TERM' = 'KILL'): [string, string[]] {
   setpriv ??= (process.platform === 'linux' && onPath('setpriv')) || ''
   if (!setpriv || !onPath(file)) return [file, args]
-  return [setpriv, ['--pdeathsig', 'KILL', '--', file, ...args]]
+  return [setpriv, ['--pdeathsig', signal, '--', file, ...args]]
 }

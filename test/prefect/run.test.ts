@@ -13,8 +13,9 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { appendFileSync, existsSync } from 'node:fs'
-import { freePorts } from '../cli/helpers.js'
-import { assertNoStackTrace, assertOverlap, assertRunShape, assertVenv, ensureBinary, PrefectProject, show, UUID, type ApiFlowRun } from './helpers.js'
+import { execa } from 'execa'
+import { BIN, freePorts } from '../cli/helpers.js'
+import { assertNoStackTrace, assertOverlap, assertRunShape, assertVenv, ensureBinary, PrefectProject, show, until, UUID, type ApiFlowRun } from './helpers.js'
 
 let p: PrefectProject
 
@@ -306,5 +307,57 @@ describe('pulpo prefect run: concurrency and nesting, as Prefect recorded them',
     const tasks = await p.settledTaskRuns(fr.id, 1)
     assert.deepEqual(tasks.map((t) => [t.name.replace(/-[0-9a-f]+$/, ''), t.state_type]), [['hello', 'COMPLETED']])
     assert.match(out.flow_run_id, UUID)
+  })
+})
+
+describe('pulpo prefect run: stopped while a task runs', () => {
+  /**
+   * Starts `prefect run tasks_par` whose two tasks sleep far longer than the test (one in a worker
+   * thread, one on the event loop) in its own process group, as a terminal runs it; resolves once
+   * Prefect says the run is running and its Python process is there.
+   */
+  const start = async () => {
+    const runsOf = (type?: string) => p.get<ApiFlowRun[]>('/flow_runs/filter', { flows: { name: { any_: ['tasks_par_flow'] } }, ...(type ? { flow_runs: { state: { type: { any_: [type] } } } } : {}) })
+    const before = new Set((await runsOf()).map((r) => r.id))
+    const child = execa(BIN, ['prefect', 'run', 'tasks_par', '--param', 'seconds=600'], { cwd: p.dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...p.env }, extendEnv: false, reject: false, stdin: 'ignore', detached: true })
+    const flowProcesses = () => p.leftovers().filter((l) => l.command.includes('orchestration/_run.py'))
+    const running = await until(async () => {
+      const runs = (await runsOf('RUNNING')).filter((r) => !before.has(r.id))
+      if (runs.length !== 1 || flowProcesses().length !== 1) return false
+      // Both tasks under way: the flow engine is past its start-up, when a stop is its to record.
+      const tasks = await p.taskRuns(runs[0].id)
+      return tasks.length === 2 && tasks.every((t) => t.state_type === 'RUNNING') && runs[0]
+    }, 'the tasks_par_flow run and both its tasks are running, in a process of its own')
+    return { child, running, flowProcesses }
+  }
+
+  /** The flow's process is gone, and Prefect recorded the run as crashed (not left running). */
+  const assertEnded = async (running: ApiFlowRun, flowProcesses: () => unknown[]) => {
+    const left = await until(() => (flowProcesses().length ? false : 'gone'), "the flow's Python process ends", 30_000).catch(() => flowProcesses())
+    assert.equal(left, 'gone', `the flow's process is still there: ${JSON.stringify(left)}`)
+    const final = await until(async () => {
+      const run = await p.flowRun(running.id)
+      return run.state_type !== 'RUNNING' && run
+    }, 'Prefect records the stopped flow run as ended', 30_000)
+    assert.equal(final.state_type, 'CRASHED')
+  }
+
+  test('Ctrl-C: pulpo says interrupted and exits 130 at once, not when the sleeping task returns', T, async () => {
+    const { child, running, flowProcesses } = await start()
+    process.kill(-child.pid!, 'SIGINT')
+    const r = await child
+    assert.equal(r.exitCode, 130, show({ exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) }))
+    assert.match(String(r.stderr), /✖ tasks_par_flow was interrupted/)
+    // Neither pulpo's stack nor Python's: a stop is not a crash of either.
+    assertNoStackTrace({ exitCode: 130, stdout: String(r.stdout), stderr: String(r.stderr) })
+    assert.doesNotMatch(String(r.stderr), /Traceback/)
+    await assertEnded(running, flowProcesses)
+  })
+
+  test("SIGKILL of pulpo (no handler runs): the flow's Python process goes with it", T, async () => {
+    const { child, running, flowProcesses } = await start()
+    child.kill('SIGKILL')
+    await child
+    await assertEnded(running, flowProcesses)
   })
 })
