@@ -56,6 +56,7 @@ export const RUNNER_PY = `${GENERATED_HEADER}
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib
 import json
 import os
@@ -167,9 +168,16 @@ if __name__ == "__main__":
         if isinstance(exc, (Exception, SystemExit)):
             raise
         # Stopped from outside: the process ends now; the task threads still running would keep it.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+        # Its exit hooks run first (Prefect's temporary server is stopped by one), within a bound.
+        timer = threading.Timer(10, os._exit, args=(130,))
+        timer.daemon = True
+        timer.start()
+        try:
+            atexit._run_exitfuncs()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
     sys.exit(code)
 `
 

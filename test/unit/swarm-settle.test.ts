@@ -29,6 +29,11 @@ describe('swarm: ready', () => {
     assert.equal(ready(2, tasks, { upMs: 300 }), 'pending')
   })
 
+  test('a service scaled to zero (replicas: 0) is ready at once, with or without a probe', () => {
+    assert.equal(ready(0, []), 'ok')
+    assert.equal(ready(0, [], { hasProbe: true }), 'ok')
+  })
+
   test('a replica still starting is not ready', () => {
     assert.equal(ready(2, [task(1, 'Running', 'Running'), task(2, 'Starting', 'Running')], { upMs: 5000 }), 'not all running')
   })

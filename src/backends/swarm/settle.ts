@@ -27,7 +27,9 @@ export const endedTasks = (v: ServiceView): Set<string> => new Set(v.tasks.filte
 export function replicasLifecycle(v: ServiceView, o: { history: ReadonlySet<string>; hasProbe: boolean; settleMs: number; upMs?: number }): Lifecycle | undefined {
   const exited = !o.hasProbe && v.tasks.find((t) => ['failed', 'complete'].includes(taskState(t)) && !o.history.has(t.ID))
   if (exited) return { status: 'starting', health: 'unknown', hasProbe: o.hasProbe, restarting: true, exitCode: null, failure: exitWords(exited) }
-  if (!v.desired || v.running < v.desired) return undefined
+  // Scaled to zero (`replicas: 0`): nothing to wait for, ready as it is.
+  if (v.desired === 0) return { status: 'running', health: 'healthy', hasProbe: o.hasProbe, settleMs: 0 }
+  if (v.running < v.desired) return undefined
   return { status: 'running', health: 'healthy', hasProbe: o.hasProbe, settleMs: o.settleMs, ...(o.upMs !== undefined ? { upMs: o.upMs } : {}) }
 }
 
