@@ -101,7 +101,8 @@ async function removeOnManager(engine: SwarmEngine, project: Project, wanted: (s
     if (i) await new Promise((res) => setTimeout(res, 1000))
     const r = await engine.run(['volume', 'rm', ...left])
     said = String(r.all)
-    left = r.exitCode === 0 ? [] : left.filter((v) => !new RegExp(`no such volume: ${v}`, 'i').test(said) && said.includes(v))
+    // A run that said nothing (killed by Ctrl-C) removed nothing as far as anyone knows: not "removed".
+    left = r.exitCode === 0 ? [] : !said.trim() ? left : left.filter((v) => !new RegExp(`no such volume: ${v}`, 'i').test(said) && said.includes(v))
   }
   return volumes.map((v) => {
     const base = { service: serviceOf(v), volume: v, node: hostname }
