@@ -5,6 +5,7 @@ import type { Kind } from '../config/model.js'
 import type { Service } from '../config/types.js'
 import { PulpoError } from '../errors.js'
 import { RUN_CACHE } from '../project/paths.js'
+import { onPath } from '../util/on-path.js'
 import { postgres } from './postgres.js'
 import type { KindSpec } from './types.js'
 
@@ -22,9 +23,9 @@ const mongodb: KindSpec = {
   // `mongod` when installed, else FerretDB (a MongoDB-wire server: $PULPO_FERRETDB or `ferretdb` on PATH) with its SQLite backend.
   localCommand: ({ service: s, project, dataDir, path }) => {
     const port = portOf(s, mongodb)
-    const mongod = which('mongod', path)
+    const mongod = onPath('mongod', path)
     if (mongod) return [mongod, '--dbpath', dataDir, '--bind_ip', project.bind, '--port', port]
-    const ferret = process.env.PULPO_FERRETDB ?? which('ferretdb', path) ?? cachedFerret()
+    const ferret = process.env.PULPO_FERRETDB ?? onPath('ferretdb', path) ?? cachedFerret()
     if (ferret) {
       // warn would log a stack of lines for every client that disconnects (its endSessions).
       return [ferret, '--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--state-dir=${dataDir}`, `--listen-addr=${project.bind}:${port}`, '--debug-addr=127.0.0.1:0', '--telemetry=disable', '--log-level=error']
@@ -74,15 +75,6 @@ export const KINDS: Record<Kind, KindSpec> = {
   postgres,
   prefect,
   'prefect-serve': prefectServe,
-}
-
-/** Finds an executable on PATH (or by path); undefined when there is none. */
-export function which(cmd: string, path = process.env.PATH ?? ''): string | undefined {
-  if (cmd.includes('/')) return existsSync(cmd) ? cmd : undefined
-  for (const dir of path.split(delimiter)) {
-    if (dir && existsSync(join(dir, cmd))) return join(dir, cmd)
-  }
-  return undefined
 }
 
 /** Where scripts/setup-mongodb.sh builds FerretDB: the newest version under ~/.cache/pulpo. */

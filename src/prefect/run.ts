@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import type { Backend } from '../backends/backend.js'
 import { ensureCompiled, RUN_CACHE } from '../compile/index.js'
 import type { FlowEntry } from '../compile/prefect.js'
@@ -10,6 +10,7 @@ import { PulpoError } from '../errors.js'
 import { reach } from '../app/reach.js'
 import { urlAuthority } from '../probes/probe.js'
 import { didYouMean } from '../util/didyoumean.js'
+import { onPath } from '../util/on-path.js'
 import { tethered } from '../util/tethered.js'
 
 /** The outcome of a flow run, as `pulpo prefect run --json` prints it. */
@@ -88,9 +89,6 @@ function paramValue(flow: FlowEntry, name: string, text: string): unknown {
   return text // a str, or a name the flow does not have (reported by the caller)
 }
 
-/** Whether a command without a `/` is found on PATH, as spawn would look for it. */
-const onPath = (cmd: string, path = '') => path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, cmd)))
-
 /**
  * Stops a flow's process when pulpo is stopped. Ctrl-C reaches the whole process group, the flow's
  * process too, and Prefect records the run as crashed as it ends: a SIGTERM at the same moment
@@ -125,7 +123,7 @@ async function runPython(project: Project, script: string, request: unknown, opt
   const env: Record<string, string> = { PREFECT_SERVER_ANALYTICS_ENABLED: 'false', PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: '120', ...(process.env as Record<string, string>), ...project.env, PYTHONUNBUFFERED: '1', PREFECT_RESULTS_PERSIST_BY_DEFAULT: 'true' }
   if (opts.apiUrl) env.PREFECT_API_URL = opts.apiUrl
   // Checked before spawning: a command that is not found leaves the child without its pipes.
-  if (!python.includes('/') && !onPath(python, env.PATH)) {
+  if (!python.includes('/') && !onPath(python, env.PATH ?? '')) {
     throw new PulpoError('python-missing', `cannot run the project's Python: ${python} is not on PATH`, { hints: ['set python: in pulpo.yaml (or PULPO_PYTHON), or create .venv with Prefect installed'] })
   }
   const out = opts.logsTo === 'stdout' ? 'inherit' : process.stderr
